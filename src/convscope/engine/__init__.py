@@ -1,0 +1,26 @@
+"""The convolution engine: numbers only (no images, plots, web or CLI).
+
+Nothing in here imports from the rest of convscope; everything else calls in.
+"""
+
+from .arithmetic import effective_kernel, explain_output_size, output_size, same_padding, transposed_output_size
+from .conv import conv1d, conv1d_backward, conv2d, conv2d_backward, conv3d, conv3d_backward
+from .dispatch import BACKENDS
+from .errors import (BackendError, ChannelMismatchError, ChannelsLastError, ConvParameterError, ConvScopeError,
+                     ConvShapeError, KernelLayoutError, KernelTooLargeError, MissingAxisError)
+from .pool import (avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward, avg_pool3d,
+                   avg_pool3d_backward, max_pool1d, max_pool1d_backward, max_pool2d, max_pool2d_backward,
+                   max_pool3d, max_pool3d_backward)
+from .transpose import (conv_transpose1d, conv_transpose1d_backward, conv_transpose2d, conv_transpose2d_backward,
+                        conv_transpose3d, conv_transpose3d_backward)
+
+__all__ = [
+    "BACKENDS", "BackendError", "ChannelMismatchError", "ChannelsLastError", "ConvParameterError",
+    "ConvScopeError", "ConvShapeError", "KernelLayoutError", "KernelTooLargeError", "MissingAxisError",
+    "avg_pool1d", "avg_pool1d_backward", "avg_pool2d", "avg_pool2d_backward", "avg_pool3d",
+    "avg_pool3d_backward", "conv1d", "conv1d_backward", "conv2d", "conv2d_backward", "conv3d",
+    "conv3d_backward", "conv_transpose1d", "conv_transpose1d_backward", "conv_transpose2d",
+    "conv_transpose2d_backward", "conv_transpose3d", "conv_transpose3d_backward", "effective_kernel",
+    "explain_output_size", "max_pool1d", "max_pool1d_backward", "max_pool2d", "max_pool2d_backward",
+    "max_pool3d", "max_pool3d_backward", "output_size", "same_padding", "transposed_output_size",
+]

@@ -1,0 +1,266 @@
+"""Output-size arithmetic: the one place where convscope computes a shape.
+
+Every face of convscope (the labs, the CLI, later the web lab and the quizzes) asks this
+module for sizes, so a padding rule or a floor is written exactly once.
+
+Conventions follow PyTorch: ``dilation=1`` means an ordinary kernel, the effective
+extent of a kernel of size ``k`` is ``dilation * (k - 1) + 1``, and pooling's
+``ceil_mode`` never lets the last window start in the right-hand padding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .errors import ConvParameterError, KernelTooLargeError
+
+IntOrTuple = int | Sequence[int]
+
+
+def to_tuple(value: IntOrTuple, nd: int, name: str) -> tuple[int, ...]:
+    """Normalise an ``int | tuple`` argument to a tuple of ``nd`` Python ints.
+
+    >>> to_tuple(3, 2, "stride")
+    (3, 3)
+    >>> to_tuple((1, 2), 2, "padding")
+    (1, 2)
+    """
+    if isinstance(value, bool):
+        raise ConvParameterError(f"{name} must be an integer", got=repr(value),
+                                 fix=f"pass {name}=1 or a tuple of {nd} integers")
+    if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
+        return (int(value),) * nd
+    try:
+        items = tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ConvParameterError(f"{name} must be an int or a tuple of {nd} ints",
+                                 got=repr(value)) from None
+    if len(items) == 1:
+        items = items * nd
+    if len(items) != nd or not all(isinstance(v, int) or hasattr(v, "__index__") for v in items) \
+            or any(isinstance(v, bool) for v in items):
+        raise ConvParameterError(f"{name} must be an int or a tuple of {nd} ints",
+                                 got=repr(value), fix=f"e.g. {name}={(items[0] if items else 1,) * nd}")
+    return tuple(int(v) for v in items)
+
+
+def effective_kernel(kernel_size: int, dilation: int = 1) -> int:
+    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``.
+
+    >>> effective_kernel(3, dilation=2)
+    5
+    """
+    return dilation * (kernel_size - 1) + 1
+
+
+def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """The (before, after) padding of ``padding="same"`` for one axis, as PyTorch pads it.
+
+    The total is ``dilation * (kernel_size - 1)``; an odd total puts the extra row after.
+
+    >>> same_padding(3)
+    (1, 1)
+    >>> same_padding(4)
+    (1, 2)
+    >>> same_padding(4, dilation=2)
+    (3, 3)
+    """
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def _check_positive(name: str, value: int) -> None:
+    if value <= 0:
+        raise ConvParameterError(f"{name} must be positive", expected=f"{name} >= 1",
+                                 got=f"{name}={value}", fix=f"use {name}=1 (the default) or larger")
+
+
+def _check_non_negative(name: str, value: int) -> None:
+    if value < 0:
+        raise ConvParameterError(f"{name} must not be negative", expected=f"{name} >= 0",
+                                 got=f"{name}={value}",
+                                 fix="to shrink the output, use a larger stride or crop the input")
+
+
+def window_count(padded_size: int, kernel_size: int, stride: int, dilation: int,
+                 ceil_mode: bool = False, left_padding: int = 0) -> int:
+    """How many windows fit on a padded axis (the core of every output-size formula).
+
+    ``ceil_mode`` keeps a last, partial window as pooling does, unless it would start
+    beyond the input and the left padding (PyTorch's rule).
+    """
+    span = padded_size - effective_kernel(kernel_size, dilation)
+    if span < 0:
+        return 0
+    count = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (count - 1) * stride >= padded_size - left_padding:
+        count -= 1
+    return count
+
+
+def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1,
+                ceil_mode: bool = False) -> int | tuple[int, ...]:
+    """Output length of a convolution or pooling window along each axis.
+
+    ``out = floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``
+    (``ceil`` instead of ``floor`` when ``ceil_mode``). Arguments may be ints or
+    tuples; the result has the same form as ``size``. ``padding`` may also be
+    ``"valid"`` (0) or ``"same"`` (output = input, stride 1 only).
+
+    Parameters
+    ----------
+    size
+        Input length(s): H, or (H, W), or (D, H, W).
+    kernel_size, stride, padding, dilation
+        As in ``torch.nn.Conv2d``; ``padding`` is added on both sides.
+    ceil_mode
+        Pooling's rounding up (never used by convolutions).
+
+    Returns
+    -------
+    int or tuple of int
+
+    Raises
+    ------
+    ConvParameterError
+        Non-positive size, kernel, stride or dilation; negative padding; "same" with stride > 1.
+    KernelTooLargeError
+        The dilated kernel is larger than the padded input.
+
+    Examples
+    --------
+    >>> output_size(28, 3, padding=1)
+    28
+    >>> output_size(28, 3, stride=2)
+    13
+    >>> output_size((6, 6), 3, stride=2, padding=1)
+    (3, 3)
+    """
+    nd = 1 if isinstance(size, int) else len(tuple(size))  # type: ignore[arg-type]
+    sizes = to_tuple(size, nd, "size")
+    ks, ss, ds = to_tuple(kernel_size, nd, "kernel_size"), to_tuple(stride, nd, "stride"), \
+        to_tuple(dilation, nd, "dilation")
+    pads = resolve_padding(padding, ks, ss, ds)
+    out = []
+    for axis in range(nd):
+        for name, value in (("size", sizes[axis]), ("kernel_size", ks[axis]),
+                            ("stride", ss[axis]), ("dilation", ds[axis])):
+            _check_positive(name, value)
+        before, after = pads[axis]
+        padded = sizes[axis] + before + after
+        span = effective_kernel(ks[axis], ds[axis])
+        if span > padded:
+            raise KernelTooLargeError(
+                "the kernel is larger than the padded input",
+                expected=f"dilation*(kernel_size-1)+1 = {span} <= size + padding = {padded}",
+                got=f"size={sizes[axis]}, padding={before}+{after}, kernel_size={ks[axis]}, "
+                    f"dilation={ds[axis]}",
+                fix=f"pad by at least {-(-(span - sizes[axis]) // 2)} per side, use a smaller "
+                    "kernel or dilation, or feed a larger input")
+        out.append(window_count(padded, ks[axis], ss[axis], ds[axis], ceil_mode, before))
+    return out[0] if isinstance(size, int) else tuple(out)
+
+
+def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: tuple[int, ...],
+                    dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Turn ``padding`` (int, tuple, "valid" or "same") into (before, after) pairs per axis.
+
+    >>> resolve_padding("same", (3, 4), (1, 1), (1, 1))
+    ((1, 1), (1, 2))
+    >>> resolve_padding(2, (3,), (1,), (1,))
+    ((2, 2),)
+    """
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ConvParameterError(
+                    'padding="same" keeps the size only at stride 1', expected="stride=1",
+                    got=f"stride={stride if nd > 1 else stride[0]}",
+                    fix="give the padding as numbers, e.g. padding=(kernel_size - 1) // 2, "
+                        "and let the stride shrink the output")
+            return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
+        raise ConvParameterError("unknown padding string", expected='"valid", "same", an int or a tuple',
+                                 got=repr(padding), fix='use padding="same" or an integer')
+    pads = to_tuple(padding, nd, "padding")
+    for p in pads:
+        _check_non_negative("padding", p)
+    return tuple((p, p) for p in pads)
+
+
+def transposed_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                           output_padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a transposed convolution along one axis.
+
+    ``out = (size - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1``
+
+    >>> transposed_output_size(3, 3, stride=2, padding=1, output_padding=1)
+    6
+    """
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def explain_output_size(size: int, kernel_size: int, stride: int = 1, padding: int | str = 0,
+                        dilation: int = 1, ceil_mode: bool = False) -> str:
+    """Explain, step by step, how one axis's output size comes out.
+
+    The text gives the formula, the numbers put in, the rounding, and a warning when the
+    last rows (or columns) of the input are never covered by any window.
+
+    Examples
+    --------
+    >>> print(explain_output_size(28, 3, stride=2))
+    out = floor((in + 2*padding - kernel_size) / stride) + 1
+        = floor((28 + 2*0 - 3) / 2) + 1
+        = floor(25 / 2) + 1
+        = floor(12.5) + 1
+        = 12 + 1 = 13
+    The 13 windows start at 0, 2, ..., 24; the last one covers input positions 24..26.
+    Warning: input position 27 is never covered by a window: the floor drops 1 position. Pad the input or change the stride if it matters.
+    """
+    out = output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
+    assert isinstance(out, int)
+    (before, after), = resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
+    span = effective_kernel(kernel_size, dilation)
+    rounding = "ceil" if ceil_mode else "floor"
+    if before == after:
+        pad_sym, pad_num = "2*padding", f"2*{before}"
+    else:
+        pad_sym, pad_num = "pad_before + pad_after", f"{before} + {after}"
+    if dilation == 1:
+        formula = f"out = {rounding}((in + {pad_sym} - kernel_size) / stride) + 1"
+        numbers = f"{rounding}(({size} + {pad_num} - {kernel_size}) / {stride}) + 1"
+    else:
+        formula = f"out = {rounding}((in + {pad_sym} - dilation*(kernel_size - 1) - 1) / stride) + 1"
+        numbers = f"{rounding}(({size} + {pad_num} - {dilation}*({kernel_size} - 1) - 1) / {stride}) + 1"
+    numerator = size + before + after - span
+    quotient = numerator / stride
+    rounded = math.ceil(quotient) if ceil_mode else math.floor(quotient)
+    lines = [formula, f"    = {numbers}", f"    = {rounding}({numerator} / {stride}) + 1"]
+    if numerator % stride:
+        lines.append(f"    = {rounding}({quotient:g}) + 1")
+    lines.append(f"    = {rounded} + 1 = {rounded + 1}")
+    if rounded + 1 != out:
+        lines.append(f"ceil_mode drops the last window because it would start in the right "
+                     f"padding: out = {out}")
+    if padding == "same":
+        lines.insert(0, f'padding="same" pads {before} before and {after} after '
+                        f"(total dilation*(kernel_size-1) = {before + after}).")
+    # Window positions in input coordinates (negative = left padding).
+    first, last_start = -before, (out - 1) * stride - before
+    starts = f"{first}" if out == 1 else (f"{first}, {first + stride}" if out == 2 else
+                                          f"{first}, {first + stride}, ..., {last_start}")
+    last_end = last_start + span - 1
+    lines.append(f"The {out} window{'s' if out > 1 else ''} start at {starts}; the last one "
+                 f"covers input positions {last_start}..{last_end}.")
+    uncovered = size - 1 - last_end
+    if uncovered > 0:
+        where = (f"position {size - 1}" if uncovered == 1 else f"positions {last_end + 1}..{size - 1}")
+        lines.append(f"Warning: input {where} {'is' if uncovered == 1 else 'are'} never covered by a "
+                     f"window: the {rounding} drops {uncovered} position{'s' if uncovered > 1 else ''}. "
+                     "Pad the input or change the stride if it matters.")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Backend selection and input conversion, shared by every public operation."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from . import numpy_backend, reference
+from .errors import BackendError, ConvShapeError
+
+BACKENDS = ("auto", "reference", "numpy", "torch")
+
+
+def get_backend(name: str) -> ModuleType:
+    """The module that implements the primitives for ``name``.
+
+    ``"auto"`` picks the fastest of the engine's own algorithms and never torch; for now
+    that is the NumPy im2col backend.
+    """
+    if name in ("auto", "numpy"):
+        return numpy_backend
+    if name == "reference":
+        return reference
+    if name == "torch":
+        from . import torch_backend
+
+        torch_backend._torch()  # fail early, with the install line, if torch is missing
+        return torch_backend
+    raise BackendError("unknown backend", expected=" / ".join(repr(b) for b in BACKENDS),
+                       got=repr(name), fix='use backend="auto"')
+
+
+def as_array(value: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray:
+    """NumPy view of an array, torch tensor or nested list, as float32 or float64.
+
+    float64 stays float64; every other real type becomes float32 (or ``dtype`` when given).
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ConvShapeError(f"{name} is not a rectangular array of numbers", got=type(value).__name__,
+                             fix="pass a NumPy array, a torch tensor or a nested list with equal-length rows") \
+            from exc
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
+            or np.issubdtype(array.dtype, np.complexfloating):
+        raise ConvShapeError(f"{name} must hold real numbers", got=f"dtype {array.dtype}",
+                             fix="pass a float array; ragged nested lists also end up here")
+    if dtype is None:
+        dtype = np.dtype(np.float64) if array.dtype == np.float64 else np.dtype(np.float32)
+    return np.asarray(array, dtype=dtype)
+
+
+def batched(x: np.ndarray, is_batched: bool) -> np.ndarray:
+    """Add the batch axis that an unbatched (C, *spatial) input lacks."""
+    return x if is_batched else x[None]
+
+
+def unbatched(y: np.ndarray, was_batched: bool) -> np.ndarray:
+    return y if was_batched else y[0]
