@@ -90,9 +90,7 @@ def window_count(padded_size: int, kernel_size: int, stride: int, dilation: int,
     ``ceil_mode`` keeps a last, partial window as pooling does, unless it would start
     beyond the input and the left padding (PyTorch's rule).
     """
-    span = padded_size - effective_kernel(kernel_size, dilation)
-    if span < 0:
-        return 0
+    span = padded_size - effective_kernel(kernel_size, dilation)  # may be negative: rounding decides
     count = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (count - 1) * stride >= padded_size - left_padding:
         count -= 1
@@ -151,7 +149,8 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
         before, after = pads[axis]
         padded = sizes[axis] + before + after
         span = effective_kernel(ks[axis], ds[axis])
-        if span > padded:
+        count = window_count(padded, ks[axis], ss[axis], ds[axis], ceil_mode, before)
+        if count < 1:
             raise KernelTooLargeError(
                 "the kernel is larger than the padded input",
                 expected=f"dilation*(kernel_size-1)+1 = {span} <= size + padding = {padded}",
@@ -159,7 +158,7 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
                     f"dilation={ds[axis]}",
                 fix=f"pad by at least {-(-(span - sizes[axis]) // 2)} per side, use a smaller "
                     "kernel or dilation, or feed a larger input")
-        out.append(window_count(padded, ks[axis], ss[axis], ds[axis], ceil_mode, before))
+        out.append(count)
     return out[0] if isinstance(size, int) else tuple(out)
 
 

@@ -55,13 +55,13 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
     x, w, b, spec = _prepare(op, nd, input, weight, bias, stride, padding, dilation, groups, padding_mode)
     impl = get_backend(backend)
     if flip:
-        w = np.flip(w, axis=_spatial(nd))
+        w = np.flip(w, axis=_spatial(nd)).copy()
     out_shape = (x.shape[0], spec.out_channels) + spec.output_size
     if x.shape[0] == 0:
         y = np.zeros(out_shape, dtype=x.dtype)
     else:
         xp = pad(x, spec.padding, spec.padding_mode)
-        y = impl.conv_valid(xp, np.ascontiguousarray(w), spec.stride, spec.dilation, spec.groups,
+        y = impl.conv_valid(xp, w, spec.stride, spec.dilation, spec.groups,
                             spec.output_size).astype(x.dtype, copy=False)
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * nd)
@@ -79,8 +79,7 @@ def _conv_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, w
     gy = batched(gy, spec.batched)
     impl = get_backend(backend)
     if flip:
-        w = np.flip(w, axis=_spatial(nd))
-    w = np.ascontiguousarray(w)
+        w = np.flip(w, axis=_spatial(nd)).copy()
     xp = pad(x, spec.padding, spec.padding_mode)
     if x.shape[0] == 0:
         return unbatched(np.zeros_like(x), spec.batched), np.zeros_like(w), np.zeros(spec.out_channels, x.dtype)

@@ -47,9 +47,18 @@ def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.nd
 
 
 def _unpadded_index(where: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    """Flat indices over the input plane, as torch returns them; -1 for a window of pure padding.
+
+    With dilation a window can fall entirely on padding (its max is -inf). torch then
+    returns an index outside the plane (and its backward writes into the neighbouring
+    channel); convscope says -1 and sends that window's gradient nowhere.
+    """
     padded = tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding))
-    coords = np.unravel_index(where, padded)
-    return np.ravel_multi_index(tuple(c - a for c, (a, _) in zip(coords, spec.padding)), spec.input_size)
+    coords = [c - a for c, (a, _) in zip(np.unravel_index(where, padded), spec.padding)]
+    inside = np.logical_and.reduce([(c >= 0) & (c < n) for c, n in zip(coords, spec.input_size)])
+    flat = np.ravel_multi_index(tuple(np.clip(c, 0, n - 1) for c, n in zip(coords, spec.input_size)),
+                                spec.input_size)
+    return np.where(inside, flat, -1)
 
 
 def _max_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,

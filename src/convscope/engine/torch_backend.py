@@ -25,7 +25,8 @@ def _torch() -> ModuleType:
 
 
 def _t(a: np.ndarray) -> Any:
-    return _torch().from_numpy(np.ascontiguousarray(a))
+    # A copy: torch.from_numpy refuses negative strides (a flipped kernel) even on size-1 axes.
+    return _torch().from_numpy(a.copy(order="C"))
 
 
 def _fn(kind: str, nd: int) -> Any:

@@ -275,6 +275,10 @@ def pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTupl
                                      got=f"padding={p}, kernel_size={k}",
                                      fix="pad the input yourself if you need more border")
     size = tuple(x_shape[-nd:])
+    if op.startswith("avg_pool3d") and any(n < k for n, k in zip(size, ks)):
+        # torch's avg_pool3d (unlike 1-d and 2-d) ignores padding when it checks the size.
+        raise ConvShapeError(f"{op}: the input is smaller than the kernel", expected=f"size >= kernel_size {ks}",
+                             got=f"input size {size}", fix="use a smaller kernel_size or a larger input")
     out, pads = [], []
     for n, k, s, p, d in zip(size, ks, ss, ps, ds):
         o = output_size(n, k, s, p, d, ceil_mode)

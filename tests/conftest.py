@@ -1,0 +1,9 @@
+"""Shared test settings: hypothesis sized for CI's 2-core machine."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile("default")
