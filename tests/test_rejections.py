@@ -83,9 +83,10 @@ def test_conv_transpose_rejects_exactly_what_torch_rejects(nd, cin, groups, k, s
     theirs = _torch_outcome(lambda: getattr(F, f"conv_transpose{nd}d")(torch.from_numpy(x), torch.from_numpy(w),
                                                                        **kw).numpy())
     ours = _ours_outcome(lambda: getattr(cs, f"conv_transpose{nd}d")(x, w, **kw))
-    if dilation == 0 and theirs[1] is None:
-        # The one divergence, kept on purpose: see test_torch_depthwise_transpose_skips_dilation_check.
-        assert isinstance(ours[1], cs.ConvParameterError)
+    if theirs[1] is None and groups > 1 and (dilation == 0 or 0 in theirs[0].shape):
+        # The one divergence, kept on purpose: torch's grouped transposed path skips two checks
+        # its general path makes (see test_torch_grouped_transpose_skips_checks).
+        assert isinstance(ours[1], cs.ConvScopeError)
         return
     _compare("transpose", theirs, ours, f"conv_transpose{nd}d x{x.shape} w{w.shape} {kw}")
 
@@ -107,9 +108,9 @@ def test_pools_reject_exactly_what_torch_rejects(nd, kind, k, size, stride, padd
     _compare("pool", theirs, ours, f"{kind}_pool{nd}d x{x.shape} {kw}")
 
 
-def test_torch_depthwise_transpose_skips_dilation_check() -> None:
-    """torch rejects dilation=0 everywhere except in depthwise conv_transpose (its oneDNN path), where a
-    1-tap kernel slips through. A dilation of 0 has no meaning, so convscope rejects it there too.
+def test_torch_grouped_transpose_skips_checks() -> None:
+    """torch's grouped conv_transpose (groups > 1) skips two checks that its groups=1 path makes:
+    dilation=0 (meaningless) and an empty output. convscope applies them for every groups.
     If this test fails, torch has closed the gap and the special case above can go."""
     x = torch.randn(1, 2, 3)
     w = torch.randn(2, 1, 1)
@@ -118,3 +119,20 @@ def test_torch_depthwise_transpose_skips_dilation_check() -> None:
         F.conv_transpose1d(x, torch.randn(2, 2, 1), groups=1, dilation=0)
     with pytest.raises(cs.ConvParameterError, match="dilation must be positive"):
         cs.conv_transpose1d(x, w, groups=2, dilation=0)
+    one = torch.ones(1, 2, 1)
+    assert F.conv_transpose1d(one, w, stride=2, padding=1, output_padding=1, groups=2).shape == (1, 2, 0)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        F.conv_transpose1d(one, torch.ones(2, 2, 1), stride=2, padding=1, output_padding=1)
+    with pytest.raises(cs.ConvShapeError, match="the output would be empty"):
+        cs.conv_transpose1d(one, w, stride=2, padding=1, output_padding=1, groups=2)
+
+
+def test_negative_padding_crops_in_non_zero_modes_like_torch() -> None:
+    x = np.arange(5.0, dtype=np.float32).reshape(1, 1, 5)
+    for mode in ("reflect", "replicate", "circular"):
+        layer = torch.nn.Conv1d(1, 1, 1, padding=-1, padding_mode=mode, bias=False)
+        torch.nn.init.ones_(layer.weight)
+        want = layer(torch.from_numpy(x)).detach().numpy()
+        assert_matches(cs.conv1d(x, np.ones((1, 1, 1), np.float32), padding=-1, padding_mode=mode), want, mode)
+    with pytest.raises(cs.ConvParameterError, match="padding must not be negative"):
+        cs.conv1d(x, np.ones((1, 1, 1)), padding=-1)

@@ -163,8 +163,11 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
 
 
 def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: tuple[int, ...],
-                    dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+                    dilation: tuple[int, ...], allow_negative: bool = False) -> tuple[tuple[int, int], ...]:
     """Turn ``padding`` (int, tuple, "valid" or "same") into (before, after) pairs per axis.
+
+    ``allow_negative`` lets a negative number crop instead, as ``torch.nn.functional.pad``
+    (and so ``nn.Conv2d`` with a non-zero ``padding_mode``) does.
 
     >>> resolve_padding("same", (3, 4), (1, 1), (1, 1))
     ((1, 1), (1, 2))
@@ -187,7 +190,8 @@ def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: 
                                  got=repr(padding), fix='use padding="same" or an integer')
     pads = to_tuple(padding, nd, "padding")
     for p in pads:
-        _check_non_negative("padding", p)
+        if not allow_negative:
+            _check_non_negative("padding", p)
     return tuple((p, p) for p in pads)
 
 

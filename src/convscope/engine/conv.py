@@ -113,6 +113,8 @@ _CONV_DOC = """{nd}-d convolution (cross-correlation, like ``torch.nn.functional
     padding
         int or tuple of {nd} ints (both sides), or "valid" (none) or "same" (output size =
         input size; stride 1 only; an odd total puts the extra row after, as torch does).
+        With a ``padding_mode`` other than "zeros", a negative number crops (as torch's
+        ``F.pad`` does).
     groups
         Split channels into independent groups; ``groups == C_in`` is depthwise.
     padding_mode

@@ -35,10 +35,12 @@ def get_backend(name: str) -> ModuleType:
 def as_array(value: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray:
     """NumPy view of an array, torch tensor or nested list, as float32 or float64.
 
-    float64 stays float64; every other real type becomes float32 (or ``dtype`` when given).
+    A float64 array or tensor stays float64; everything else, nested lists of Python
+    floats included (as ``torch.tensor`` does), becomes float32 (or ``dtype`` when given).
     """
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
+    typed = isinstance(value, np.ndarray)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
@@ -50,7 +52,7 @@ def as_array(value: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray
         raise ConvShapeError(f"{name} must hold real numbers", got=f"dtype {array.dtype}",
                              fix="pass a float array; ragged nested lists also end up here")
     if dtype is None:
-        dtype = np.dtype(np.float64) if array.dtype == np.float64 else np.dtype(np.float32)
+        dtype = np.dtype(np.float64) if typed and array.dtype == np.float64 else np.dtype(np.float32)
     return np.asarray(array, dtype=dtype)
 
 

@@ -171,7 +171,7 @@ def avg_pool2d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: I
 
     >>> avg_pool2d_backward(np.ones((1, 1, 1)), np.zeros((1, 2, 2)), 2)
     array([[[0.25, 0.25],
-            [0.25, 0.25]]], dtype=float32)
+            [0.25, 0.25]]])
     """
     return _avg_pool_backward("avg_pool2d_backward", 2, grad_output, input, kernel_size, stride, padding,
                               ceil_mode, count_include_pad, divisor_override, backend)

@@ -147,9 +147,15 @@ def conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ..
     if padding_mode not in PADDING_MODES:
         raise ConvParameterError(f"{op}: unknown padding_mode", expected=" / ".join(PADDING_MODES),
                                  got=repr(padding_mode), fix='use padding_mode="zeros"')
-    pads = resolve_padding(padding, ks, ss, ds)
+    # torch pads reflect/replicate/circular with F.pad, where a negative padding crops.
+    pads = resolve_padding(padding, ks, ss, ds, allow_negative=padding_mode != "zeros")
     size = tuple(x_shape[-nd:])
     _check_mode_fits(op, padding_mode, pads, size)
+    for n, (before, after) in zip(size, pads):
+        if n + before + after < 1:
+            raise ConvShapeError(f"{op}: the negative padding crops away the whole input",
+                                 expected=f"size + padding >= 1", got=f"size {n} with padding {before}, {after}",
+                                 fix="use a padding closer to 0")
     out = _conv_out(size, ks, ss, pads, ds)
     return ConvSpec(nd, batched, w_shape[1] * groups, out_channels, groups, size, ks, ss, pads, ds,
                     padding_mode, out)

@@ -1,0 +1,166 @@
+"""The ``convscope`` command line: run the labs, explain an output size, take the tour.
+
+Lab text goes to stdout with plain ``print`` so it stays byte-identical to what the
+lesson's program prints; rich only draws the tables, rules and panels around it.
+Every error a user can cause (a :class:`~convscope.engine.errors.ConvScopeError`, or
+a bad command-line parameter) prints one line, ``error: <message>``, to stderr and
+exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+import typer.core
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .engine.errors import ConvScopeError
+from .lessons import list_labs, run_lab
+from .lessons.labs import Check, LabResult
+
+EXIT_USAGE = 2
+
+
+class _Group(typer.core.TyperGroup):
+    """The top-level command group; it turns user errors into one ``error:`` line and exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ConvScopeError as error:
+            _fail(str(error))
+        except typer.TyperException as error:  # click's usage errors: bad option, missing argument, ...
+            if type(error).__name__ == "NoArgsIsHelpError":
+                error.show()  # type: ignore[attr-defined]
+                sys.exit(EXIT_USAGE)
+            ctx = getattr(error, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            _fail(error.format_message() + hint, getattr(error, "exit_code", EXIT_USAGE))
+        except typer.Abort:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+app = typer.Typer(cls=_Group, name="convscope", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="Show, compute and prove how convolution lets a network detect spatial patterns.")
+lab_app = typer.Typer(no_args_is_help=True, help="List and run the labs (lesson programs checked against torch).")
+app.add_typer(lab_app, name="lab")
+
+
+class Backend(str, Enum):
+    """Engine backends a lab can run on."""
+
+    auto = "auto"
+    reference = "reference"
+    numpy = "numpy"
+    torch = "torch"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"convscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False) -> None:
+    """Show, compute and prove how convolution lets a network detect spatial patterns."""
+
+
+def _check_line(check: Check) -> str:
+    diff = f"{check.max_abs_diff:.3g}"
+    if check.ok:
+        return f"# check: {check.description} (max |diff| {diff})"
+    return f"# check FAILED: {check.description} (max |diff| {diff}, tolerance 1e-05)"
+
+
+def _show(result: LabResult) -> bool:
+    print(result.text)
+    for check in result.checks:
+        print(_check_line(check))
+    return result.ok
+
+
+def _run_labs(names: list[str], backend: str) -> None:
+    """Run ``names`` in order, printing each lab's text and checks; exit 1 if a check fails."""
+    console = Console(highlight=False)
+    ok = True
+    labs = {lab.name: lab for lab in list_labs()}
+    for index, name in enumerate(names):
+        if len(names) > 1:
+            if index:
+                print()
+            lab = labs[name]
+            console.rule(Text(f"{lab.name} · seed {lab.seed}"), style="cyan")
+            console.print(Text(f"# {lab.title}", style="italic"))
+        ok = _show(run_lab(name, backend)) and ok
+    if not ok:
+        raise typer.Exit(1)
+
+
+@lab_app.command("list")
+def lab_list() -> None:
+    """List every lab: name, seed lesson and title."""
+    table = Table(title="convscope labs")
+    for column in ("name", "seed", "title"):
+        table.add_column(column)
+    for lab in list_labs():
+        table.add_row(Text(lab.name), Text(lab.seed), Text(lab.title))
+    Console(highlight=False).print(table)
+
+
+@lab_app.command("run")
+def lab_run(name: Annotated[str, typer.Argument(help="A lab name from `convscope lab list`, or `all`.")],
+            backend: Annotated[Backend, typer.Option(help="Engine backend that computes the numbers.")]
+            = Backend.auto) -> None:
+    """Run a lab (or `all`): print what its program prints, then its checks against torch."""
+    names = [lab.name for lab in list_labs()] if name == "all" else [name]
+    _run_labs(names, backend.value)
+
+
+@app.command()
+def size(size: Annotated[int, typer.Argument(metavar="IN", help="Input length along one axis.")],
+         kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size.")],
+         stride: Annotated[int, typer.Option(help="Stride.")] = 1,
+         padding: Annotated[str, typer.Option(help="Padding per side: an integer, `same` or `valid`.")] = "0",
+         dilation: Annotated[int, typer.Option(help="Dilation.")] = 1,
+         ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round up, as pooling can.")] = False
+         ) -> None:
+    """Explain, step by step, the output size of a convolution along one axis."""
+    from .engine import explain_output_size
+
+    pad: int | str = int(padding) if padding.lstrip("+-").isdigit() else padding
+    print(explain_output_size(size, kernel, stride, pad, dilation, ceil_mode))
+
+
+@app.command()
+def tour(backend: Annotated[Backend, typer.Option(help="Engine backend that computes the numbers.")]
+         = Backend.auto) -> None:
+    """A short introduction, then every lab, each checked against torch."""
+    Console(highlight=False).print(Panel(Text(
+        "A convolution presses one small kernel on every window of an image and writes one "
+        "number per press: a multiply, a sum, a slide.\n"
+        "Each lab below reruns a program from the lessons. Every number it prints is "
+        "computed by convscope's own engine, and each '# check' line compares those "
+        "numbers with PyTorch."), title="convscope tour", border_style="cyan"))
+    print()
+    _run_labs([lab.name for lab in list_labs()], backend.value)

@@ -1,0 +1,153 @@
+"""Labs retold from seed 003, "Convolution Operation": one operation, three implementations.
+
+The lesson writes the convolution three times (pure Python loops, NumPy, PyTorch) and
+animates it in a widget. Each lab prints what the lesson's program prints, with the
+numbers computed by the engine. ``sobel_lab`` runs on the engine's "reference" backend
+by default, since that backend *is* the pure-Python layer of the lesson.
+
+Note: the lesson's own stdout for the Sobel example shows an output that no
+convolution of its grid produces; the labs print what the program really computes,
+and torch agrees (see the checks).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..engine import conv2d, output_size
+from ._kit import (Check, LabResult, Stdout, compare, conv_params, lab, nchw, randn, torch_conv2d,
+                   torch_conv2d_fn, torch_size, verify)
+
+GRID = [[1, 2, 3, 0, 1],
+        [0, 1, 2, 3, 4],
+        [2, 1, 0, 1, 2],
+        [3, 0, 1, 2, 3],
+        [1, 2, 3, 4, 0]]
+
+SOBEL_X = [[-1, 0, 1],
+           [-2, 0, 2],
+           [-1, 0, 1]]
+
+WIDGET_INPUT = [[0, 0, 0, 1, 0, 0, 0],
+                [0, 0, 1, 1, 1, 0, 0],
+                [0, 1, 1, 0, 1, 1, 0],
+                [1, 1, 0, 0, 0, 1, 1],
+                [0, 1, 1, 0, 1, 1, 0],
+                [0, 0, 1, 1, 1, 0, 0],
+                [0, 0, 0, 1, 0, 0, 0]]
+
+WIDGET_KERNEL = [[-1, 0, 1]] * 3
+
+_F_CONV2D = "engine == torch.nn.functional.conv2d"
+
+
+def _integral(y: np.ndarray) -> np.ndarray:
+    """``y`` as integers when every value is whole (to print like the lesson's int rows)."""
+    return y.astype(np.int64) if np.array_equal(y, np.rint(y)) else y
+
+
+def _rows(a: np.ndarray) -> list[str]:
+    """The rows of a 2-D array with one column width for all, as the lesson shows them.
+
+    >>> _rows(np.array([[4, 2], [-4, 8]]))
+    ['[ 4  2]', '[-4  8]']
+    """
+    lines = np.array2string(a).splitlines()  # "[[ 4  2]", " [-4  8]]"
+    lines[0], lines[-1] = lines[0][1:], lines[-1][:-1]
+    return [line.strip() for line in lines]
+
+
+@lab("003", "Sobel-x over a 5x5 grid with four nested Python loops", default_backend="reference")
+def sobel_lab(backend: str) -> LabResult:
+    """The pure-Python layer: print the grid and its valid 3x3 Sobel-x response, row by row.
+
+    >>> print(sobel_lab("reference").text.splitlines()[0])
+    input  (5x5):
+    """
+    x, k = nchw(GRID), nchw(SOBEL_X)
+    y = conv2d(x, k, backend=backend)[0, 0]
+    out = Stdout()
+    out(f"input  ({len(GRID)}x{len(GRID[0])}):")
+    for row in _rows(np.array(GRID)):
+        out("", row)
+    out(f"output ({y.shape[0]}x{y.shape[1]}):")
+    for row in _rows(_integral(y)):
+        out("", row)
+    return LabResult(out.text, verify(lambda torch: [compare(_F_CONV2D, y, torch_conv2d_fn(torch, x, k)[0, 0])]))
+
+
+@lab("003", "the NumPy layer: a 28x28 input gives 26x26, and the Sobel grid again")
+def numpy_lab(backend: str) -> LabResult:
+    """The NumPy layer's stdout: a valid 3x3 convolution shrinks 28x28 to 26x26."""
+    big, x, k = randn((1, 1, 28, 28)), nchw(GRID), nchw(SOBEL_X)
+    y_big = conv2d(big, k, backend=backend)
+    y_small = conv2d(x, k, backend=backend)
+    out = Stdout()
+    out("output shape:", y_big.shape)
+    out("top-left 3x3 of output:\n", y_small[0, 0])
+    return LabResult(out.text, verify(lambda torch: [
+        compare(f"{_F_CONV2D} on the random 28x28 input", y_big, torch_conv2d_fn(torch, big, k)),
+        compare(f"{_F_CONV2D} on the 5x5 grid", y_small, torch_conv2d_fn(torch, x, k))]))
+
+
+@lab("003", "the widget: a vertical-edge kernel on a 7x7 diamond, output[0][0] by hand")
+def widget_lab(backend: str) -> LabResult:
+    """The interactive widget, frozen: input, kernel, 5x5 output and the 9 products of ``output[0][0]``.
+
+    >>> print(widget_lab("numpy").text.splitlines()[-1][-6:])
+    = 2.00
+    """
+    x, k = nchw(WIDGET_INPUT), nchw(WIDGET_KERNEL)
+    y = conv2d(x, k, backend=backend)
+    size, ksize = len(WIDGET_INPUT), len(WIDGET_KERNEL)
+    n = output_size(size, ksize)
+    window = x[0, 0, :ksize, :ksize]
+    products = window * k[0, 0]
+    out = Stdout()
+    out("widget_lab")
+    out(f"input ({size}x{size}):")
+    out(x[0, 0])
+    out(f"kernel ({ksize}x{ksize}):")
+    out(k[0, 0])
+    out(f"out = floor((in + 2p - k) / s) + 1 = floor(({size} + 2*0 - {ksize}) / 1) + 1 = {n}")
+    out(f"output ({y.shape[2]}x{y.shape[3]}):")
+    out(y[0, 0])
+    terms = " + ".join(f"{a:.1f} · {b:.1f}" for a, b in zip(window.ravel(), k[0, 0].ravel()))
+    out(f"output[0][0] = {terms} = {y[0, 0, 0, 0]:.2f}")
+
+    def build(torch: Any) -> list[Check]:
+        theirs = torch_conv2d_fn(torch, x, k)
+        width = int(theirs.shape[-1])
+        return [compare(_F_CONV2D, y, theirs),
+                compare("sum of the 9 products shown == torch's output[0][0]",
+                        np.array(products.sum(dtype=np.float64)), theirs[0, 0, 0, 0]),
+                Check(f"output_size({size}, {ksize}) == torch's output width", float(abs(n - width)), n == width)]
+    return LabResult(out.text, verify(build))
+
+
+@lab("003", "nn.Conv2d(3, 16, 3, padding=1): shapes and the 448 parameters")
+def pytorch_lab(backend: str) -> LabResult:
+    """The PyTorch layer's stdout, then the parameter count the lesson works out in comments."""
+    x = randn((8, 3, 32, 32))
+    weight, bias = conv_params(3, 16, 3)
+    y = conv2d(x, weight, bias, stride=1, padding=1, backend=backend)
+    count = weight.size + bias.size
+    out = Stdout()
+    out("weight shape:", torch_size(weight.shape))
+    out("bias shape:  ", torch_size(bias.shape))
+    out("input shape: ", torch_size(x.shape))
+    out("output shape:", torch_size(y.shape))
+    out(f"parameters: {'*'.join(map(str, weight.shape))} + {bias.size} = {count}")
+    out(f"each is reused at all {y.shape[2]}*{y.shape[3]} = {y.shape[2] * y.shape[3]} positions of every image")
+
+    def build(torch: Any) -> list[Check]:
+        layer, shapes = torch_conv2d(torch, weight, bias, stride=1, padding=1)
+        theirs = sum(p.numel() for p in layer.parameters())
+        return [shapes, compare("engine == torch.nn.Conv2d(3, 16, 3, stride=1, padding=1)", y,
+                                layer(torch.from_numpy(x))),
+                Check("parameter count == sum(p.numel() for p in conv.parameters())",
+                      float(abs(count - theirs)) if theirs else math.inf, count == theirs)]
+    return LabResult(out.text, verify(build))
