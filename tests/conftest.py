@@ -1,6 +1,5 @@
 """Shared test settings: hypothesis sized for CI's 2-core machine."""
 
-import os
 
 from hypothesis import HealthCheck, settings
 

@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import IntOrTuple
-from .dispatch import as_array, batched, get_backend, unbatched
-from .errors import ConvShapeError
+from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .padding import pad, pad_backward
-from .validate import ConvSpec, TransposeSpec, conv_spec, transpose_spec
+from .validate import ConvSpec, conv_spec
 
 ArrayLike = Any  # np.ndarray, torch.Tensor or nested lists
 
@@ -40,13 +39,6 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
     spec = conv_spec(op, nd, x.shape, w.shape, None if b is None else b.shape, stride, padding,
                      dilation, groups, padding_mode)
     return batched(x, spec.batched), w, b, spec
-
-
-def _check_grad(op: str, gy: np.ndarray, expected: tuple[int, ...]) -> None:
-    if gy.shape != expected:
-        raise ConvShapeError(f"{op}: grad_output must have the shape of the forward output",
-                             expected=f"shape {expected}", got=f"shape {gy.shape}",
-                             fix="pass the gradient of the loss with respect to this layer's output")
 
 
 def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
@@ -73,10 +65,7 @@ def _conv_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, w
                    padding_mode: str, flip: bool, backend: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, dilation, groups, padding_mode)
-    gy = as_array(grad_output, "grad_output", x.dtype)
-    _check_grad(op, gy, (x.shape[0], spec.out_channels) + spec.output_size if spec.batched
-                else (spec.out_channels,) + spec.output_size)
-    gy = batched(gy, spec.batched)
+    gy = batched_grad_output(op, grad_output, x, spec.out_channels, spec.output_size, spec.batched)
     impl = get_backend(backend)
     if flip:
         w = np.flip(w, axis=_spatial(nd)).copy()

@@ -63,3 +63,17 @@ def batched(x: np.ndarray, is_batched: bool) -> np.ndarray:
 
 def unbatched(y: np.ndarray, was_batched: bool) -> np.ndarray:
     return y if was_batched else y[0]
+
+
+def batched_grad_output(op: str, grad_output: Any, x: np.ndarray, channels: int,
+                        output_size: tuple[int, ...], was_batched: bool) -> np.ndarray:
+    """``grad_output`` as a batched array of ``x``'s dtype, checked against the forward output's shape."""
+    gy = as_array(grad_output, "grad_output", x.dtype)
+    expected = (x.shape[0], channels) + tuple(output_size)
+    if not was_batched:
+        expected = expected[1:]
+    if gy.shape != expected:
+        raise ConvShapeError(f"{op}: grad_output must have the shape of the forward output",
+                             expected=f"shape {expected}", got=f"shape {gy.shape}",
+                             fix="pass the gradient of the loss with respect to this layer's output")
+    return batched(gy, was_batched)

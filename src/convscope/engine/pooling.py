@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .arithmetic import IntOrTuple
-from .conv import ArrayLike, _check_grad
-from .dispatch import as_array, batched, get_backend, unbatched
+from .conv import ArrayLike
+from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .errors import ConvParameterError
 from .padding import pad, pad_backward
 from .validate import PoolSpec, pool_spec
@@ -28,13 +28,6 @@ def _prepare(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride
     x = as_array(input, "input")
     spec = pool_spec(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     return batched(x, spec.batched), spec
-
-
-def _grad(op: str, grad_output: ArrayLike, x: np.ndarray, spec: PoolSpec) -> np.ndarray:
-    gy = as_array(grad_output, "grad_output", x.dtype)
-    expected = (x.shape[0], spec.channels) + spec.output_size
-    _check_grad(op, gy, expected if spec.batched else expected[1:])
-    return batched(gy, spec.batched)
 
 
 def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +69,7 @@ def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLik
                        stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool,
                        backend: str) -> np.ndarray:
     x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    gy = _grad(op, grad_output, x, spec)
+    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
     _, where = _max(x, spec, backend)
     rows = x.shape[0] * x.shape[1]
     plane = int(np.prod([n + a + b for n, (a, b) in zip(spec.input_size, spec.padding)]))
@@ -126,7 +119,7 @@ def _avg_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLik
                        divisor_override: int | None, backend: str) -> np.ndarray:
     x, spec = _prepare(op, nd, input, kernel_size, stride, padding, 1, ceil_mode)
     _check_override(op, divisor_override)
-    gy = _grad(op, grad_output, x, spec)
+    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
     if x.size == 0:
         return unbatched(np.zeros_like(x), spec.batched)
     scaled = (gy / _divisor(spec, count_include_pad, divisor_override)).astype(x.dtype, copy=False)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .arithmetic import IntOrTuple
-from .conv import ArrayLike, _check_grad
-from .dispatch import as_array, batched, get_backend, unbatched
+from .conv import ArrayLike
+from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .padding import pad
 from .validate import TransposeSpec, transpose_spec
 
@@ -54,10 +54,7 @@ def _conv_transpose_backward(op: str, nd: int, grad_output: ArrayLike, input: Ar
                              groups: int, dilation: IntOrTuple, backend: str
                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, output_padding, groups, dilation)
-    gy = as_array(grad_output, "grad_output", x.dtype)
-    _check_grad(op, gy, (x.shape[0], spec.out_channels) + spec.output_size if spec.batched
-                else (spec.out_channels,) + spec.output_size)
-    gy = batched(gy, spec.batched)
+    gy = batched_grad_output(op, grad_output, x, spec.out_channels, spec.output_size, spec.batched)
     impl = get_backend(backend)
     if x.shape[0] == 0:
         return unbatched(np.zeros_like(x), spec.batched), np.zeros_like(w), np.zeros(spec.out_channels, x.dtype)

@@ -115,8 +115,8 @@ def _positive(op: str, name: str, values: tuple[int, ...]) -> None:
 
 
 @dataclass(frozen=True)
-class ConvSpec:
-    """A validated convolution: every parameter normalised to per-axis tuples."""
+class _Layer:
+    """What a convolution and a transposed convolution have in common."""
 
     nd: int
     batched: bool
@@ -126,6 +126,12 @@ class ConvSpec:
     input_size: tuple[int, ...]
     kernel_size: tuple[int, ...]
     stride: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConvSpec(_Layer):
+    """A validated convolution: every parameter normalised to per-axis tuples."""
+
     padding: tuple[tuple[int, int], ...]  # (before, after) per spatial axis
     dilation: tuple[int, ...]
     padding_mode: str
@@ -154,7 +160,7 @@ def conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ..
     for n, (before, after) in zip(size, pads):
         if n + before + after < 1:
             raise ConvShapeError(f"{op}: the negative padding crops away the whole input",
-                                 expected=f"size + padding >= 1", got=f"size {n} with padding {before}, {after}",
+                                 expected="size + padding >= 1", got=f"size {n} with padding {before}, {after}",
                                  fix="use a padding closer to 0")
     out = _conv_out(size, ks, ss, pads, ds)
     return ConvSpec(nd, batched, w_shape[1] * groups, out_channels, groups, size, ks, ss, pads, ds,
@@ -185,17 +191,9 @@ def _check_mode_fits(op: str, mode: str, pads: tuple[tuple[int, int], ...], size
 
 
 @dataclass(frozen=True)
-class TransposeSpec:
+class TransposeSpec(_Layer):
     """A validated transposed convolution. Weight layout: (in_channels, out_channels // groups, *kernel)."""
 
-    nd: int
-    batched: bool
-    in_channels: int
-    out_channels: int
-    groups: int
-    input_size: tuple[int, ...]
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
     padding: tuple[int, ...]
     output_padding: tuple[int, ...]
     dilation: tuple[int, ...]
