@@ -258,8 +258,9 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1, padding: i
     starts = f"{first}" if out == 1 else (f"{first}, {first + stride}" if out == 2 else
                                           f"{first}, {first + stride}, ..., {last_start}")
     last_end = last_start + span - 1
+    padded_note = f" (positions below 0 or above {size - 1} are padding)" if before or after else ""
     lines.append(f"The {out} window{'s' if out > 1 else ''} start at {starts}; the last one "
-                 f"covers input positions {last_start}..{last_end}.")
+                 f"covers input positions {last_start}..{last_end}{padded_note}.")
     uncovered = size - 1 - last_end
     if uncovered > 0:
         where = (f"position {size - 1}" if uncovered == 1 else f"positions {last_end + 1}..{size - 1}")
