@@ -54,15 +54,18 @@ def _data(draw, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 @st.composite
-def conv_cases(draw, nd: int) -> Case:
+def conv_cases(draw, nd: int, kernel: tuple[int, ...] | None = None, stride: Any = None, dilation: Any = None,
+               max_size: int | None = None, budget: int = 3000) -> Case:
+    """A valid convolution; ``kernel``, ``stride`` and ``dilation`` pin those parameters
+    (an algorithm's domain), ``max_size`` and ``budget`` (reference-loop work) bound the draw."""
     dtype = draw(st.sampled_from([np.float32, np.float32, np.float64]))
     depthwise = draw(st.booleans())
     groups = draw(st.integers(1, 3))
     cin_g = 1 if depthwise else draw(st.integers(1, 2))
     cout_g = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 4 if nd == 1 else 3)) for _ in range(nd))
-    stride = _per_axis(draw, nd, st.integers(1, 3))
-    dilation = _per_axis(draw, nd, st.integers(1, 2))
+    kernel = kernel or tuple(draw(st.integers(1, 4 if nd == 1 else 3)) for _ in range(nd))
+    stride = stride or _per_axis(draw, nd, st.integers(1, 3))
+    dilation = dilation or _per_axis(draw, nd, st.integers(1, 2))
     mode = draw(st.sampled_from(MODES))
     form = draw(st.sampled_from(["int", "tuple", "valid", "same"]))
     if form == "same":
@@ -74,7 +77,7 @@ def conv_cases(draw, nd: int) -> Case:
     else:
         padding = _per_axis(draw, nd, st.integers(0, 2), allow_int=form == "int")
         pads = list(_axes(padding, nd))
-    size = tuple(draw(st.integers(1, 7 if nd < 3 else 4)) for _ in range(nd))
+    size = tuple(draw(st.integers(1, max_size or (7 if nd < 3 else 4))) for _ in range(nd))
     for n, p, k, d in zip(size, pads, kernel, _axes(dilation, nd)):
         assume(n + 2 * p >= d * (k - 1) + 1)  # the kernel fits the padded input
         assume(not (mode == "reflect" and p >= n) and not (mode == "circular" and p > n))
@@ -82,7 +85,7 @@ def conv_cases(draw, nd: int) -> Case:
     cin, cout = cin_g * groups, cout_g * groups
     out = [(n + 2 * p - d * (k - 1) - 1) // s + 1
            for n, p, k, d, s in zip(size, pads, kernel, _axes(dilation, nd), _axes(stride, nd))]
-    assume((batch or 1) * cout * cin_g * prod(out) * prod(kernel) <= 3000)  # reference loop budget
+    assume((batch or 1) * cout * cin_g * prod(out) * prod(kernel) <= budget)  # reference loop budget
     x_shape = ((batch,) if batch else ()) + (cin,) + size
     bias = _data(draw, (cout,), dtype) if draw(st.booleans()) else None
     return Case(nd, {"input": _data(draw, x_shape, dtype), "weight": _data(draw, (cout, cin_g) + kernel, dtype),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -11,15 +10,28 @@ from . import numpy_backend, reference
 from .errors import BackendError, ConvShapeError
 
 BACKENDS = ("auto", "reference", "numpy", "torch")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def get_backend(name: str) -> ModuleType:
-    """The module that implements the primitives for ``name``.
+def backend_names() -> tuple[str, ...]:
+    """Every accepted ``backend=``: the four above, then each fast algorithm by name."""
+    from .algorithms import ALGORITHMS
 
-    ``"auto"`` picks the fastest of the engine's own algorithms and never torch; for now
-    that is the NumPy im2col backend.
+    return BACKENDS + tuple(ALGORITHMS)
+
+
+def get_backend(name: str) -> Any:
+    """The object that implements the primitives for ``name``.
+
+    ``"auto"`` asks the cost model for the fastest of the engine's own algorithms (never
+    torch); an algorithm's name forces that algorithm.
     """
-    if name in ("auto", "numpy"):
+    from .algorithms import ALGORITHMS
+    from .fast_backend import AlgorithmBackend
+
+    if name == "auto" or name in ALGORITHMS:
+        return AlgorithmBackend.named(name)
+    if name == "numpy":
         return numpy_backend
     if name == "reference":
         return reference
@@ -28,7 +40,7 @@ def get_backend(name: str) -> ModuleType:
 
         torch_backend._torch()  # fail early, with the install line, if torch is missing
         return torch_backend
-    raise BackendError("unknown backend", expected=" / ".join(repr(b) for b in BACKENDS),
+    raise BackendError("unknown backend", expected=" / ".join(repr(b) for b in backend_names()),
                        got=repr(name), fix='use backend="auto"')
 
 
@@ -38,6 +50,8 @@ def as_array(value: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray
     A float64 array or tensor stays float64; everything else, nested lists of Python
     floats included (as ``torch.tensor`` does), becomes float32 (or ``dtype`` when given).
     """
+    if type(value) is np.ndarray and dtype is None and value.dtype in _FLOATS:
+        return value  # the hot path: already float32 or float64
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     typed = isinstance(value, np.ndarray)

@@ -9,6 +9,8 @@ PyTorch rejects is rejected here, with the fix spelled out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache, wraps
+from typing import Any, Callable, TypeVar
 
 from .arithmetic import (IntOrTuple, effective_kernel, output_size, resolve_padding, to_tuple,
                          transposed_output_size)
@@ -16,6 +18,27 @@ from .errors import (ChannelMismatchError, ChannelsLastError, ConvParameterError
                      KernelLayoutError, MissingAxisError)
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _memoised(fn: _F) -> _F:
+    """Cache a spec builder: a layer called again with the same shapes skips validation.
+
+    Specs are immutable, so sharing them is safe; unhashable arguments (a list for a
+    stride, say) simply bypass the cache. Errors are never cached.
+    """
+    cached = lru_cache(maxsize=4096)(fn)
+
+    @wraps(fn)
+    def call(*args: Any) -> Any:
+        try:
+            return cached(*args)
+        except TypeError as exc:
+            if "unhashable" not in str(exc):
+                raise
+            return fn(*args)
+
+    return call  # type: ignore[return-value]
 _AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
@@ -138,6 +161,7 @@ class ConvSpec(_Layer):
     output_size: tuple[int, ...]
 
 
+@_memoised
 def conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
               b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple | str,
               dilation: IntOrTuple, groups: int, padding_mode: str) -> ConvSpec:
@@ -200,6 +224,7 @@ class TransposeSpec(_Layer):
     output_size: tuple[int, ...]
 
 
+@_memoised
 def transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
                    b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple,
                    output_padding: IntOrTuple, groups: int, dilation: IntOrTuple) -> TransposeSpec:
@@ -255,6 +280,7 @@ class PoolSpec:
     output_size: tuple[int, ...]
 
 
+@_memoised
 def pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTuple,
               stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple,
               ceil_mode: bool) -> PoolSpec:

@@ -1,0 +1,94 @@
+"""The fast forward algorithms and the cost model that chooses among them.
+
+Every algorithm computes the same primitive as the backends' ``conv_valid``: a
+convolution of an already padded, batched input with stride, dilation and groups.
+Each module defines
+
+* ``NAME`` and a one-line ``SUMMARY`` (a step of the performance lesson);
+* ``unsupported(problem) -> str | None``: why it cannot run this problem (None: it can);
+* ``cost(problem) -> float``: estimated seconds on this kind of machine (the cost model);
+* ``conv_valid(xp, w, stride, dilation, groups, out_size) -> y``.
+
+``choose(problem)`` picks the cheapest supported algorithm; ``backend="auto"`` uses it.
+Each algorithm is also a backend name of its own, so the oracle tests can hold every
+one of them to torch directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import prod
+from types import ModuleType
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The shape of one ``conv_valid`` call: what the cost model looks at."""
+
+    batch: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    padded_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+    itemsize: int = 4
+
+    @classmethod
+    def of(cls, xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
+           groups: int, out_size: tuple[int, ...]) -> "Problem":
+        return cls(xp.shape[0], xp.shape[1], w.shape[0], groups, tuple(xp.shape[2:]), tuple(w.shape[2:]),
+                   tuple(stride), tuple(dilation), tuple(out_size), xp.dtype.itemsize)
+
+    @property
+    def nd(self) -> int:
+        return len(self.kernel_size)
+
+    @property
+    def taps(self) -> int:
+        return prod(self.kernel_size)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the direct method."""
+        return self.batch * self.out_channels * (self.in_channels // self.groups) * self.taps * prod(self.out_size)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def depthwise(self) -> bool:
+        return self.groups == self.in_channels and self.groups > 1
+
+    @property
+    def unit_stride(self) -> bool:
+        return all(s == 1 for s in self.stride)
+
+    def nbytes(self, *shape: int) -> int:
+        return prod(shape) * self.itemsize
+
+
+def _registry() -> dict[str, ModuleType]:
+    from . import direct, fft, im2col, implicit
+
+    modules = [im2col, implicit, fft, direct]
+    return {m.NAME: m for m in modules}
+
+
+ALGORITHMS: dict[str, ModuleType] = _registry()
+
+
+def supported(problem: Problem) -> list[str]:
+    return [name for name, algo in ALGORITHMS.items() if algo.unsupported(problem) is None]
+
+
+@lru_cache(maxsize=4096)
+def choose(problem: Problem) -> str:
+    """The supported algorithm with the lowest estimated cost (im2col always qualifies)."""
+    return min(supported(problem), key=lambda name: ALGORITHMS[name].cost(problem))

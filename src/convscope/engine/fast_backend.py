@@ -1,0 +1,72 @@
+"""The "auto" backend and one backend per fast algorithm.
+
+Forward convolutions go to an algorithm from :mod:`algorithms` (chosen by the cost
+model for "auto", or named); the gradients and pooling primitives come from the NumPy
+backend until faster ones exist.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from types import ModuleType
+
+import numpy as np
+
+from . import numpy_backend
+from .algorithms import ALGORITHMS, Problem, choose
+from .errors import BackendError
+
+
+class AlgorithmBackend:
+    """A backend whose forward convolution is one algorithm (or the cost model's choice)."""
+
+    conv_input_grad = staticmethod(numpy_backend.conv_input_grad)
+    conv_weight_grad = staticmethod(numpy_backend.conv_weight_grad)
+    window_max = staticmethod(numpy_backend.window_max)
+
+    _instances: dict[str, "AlgorithmBackend"] = {}
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    def named(cls, name: str) -> "AlgorithmBackend":
+        if name not in cls._instances:
+            cls._instances[name] = cls(name)
+        return cls._instances[name]
+
+    def algorithm(self, problem: Problem) -> ModuleType:
+        if self.name == "auto":
+            return ALGORITHMS[choose(problem)]
+        algo = ALGORITHMS[self.name]
+        reason = algo.unsupported(problem)
+        if reason:
+            raise BackendError(f'backend="{self.name}" cannot run this convolution', expected=algo.SUMMARY,
+                               got=reason, fix='use backend="auto", which picks an algorithm that can')
+        return algo
+
+    def conv_valid(self, xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
+                   groups: int, out_size: tuple[int, ...]) -> np.ndarray:
+        if self.name == "auto" and any(d > 1 for d in dilation) and all(s == 1 for s in stride):
+            return self._polyphase(xp, w, dilation, groups, out_size)
+        problem = Problem.of(xp, w, stride, dilation, groups, out_size)
+        return self.algorithm(problem).conv_valid(xp, w, stride, dilation, groups, out_size)
+
+    def _polyphase(self, xp: np.ndarray, w: np.ndarray, dilation: tuple[int, ...], groups: int,
+                   out_size: tuple[int, ...]) -> np.ndarray:
+        """A dilated stride-1 convolution is prod(dilation) undilated ones, one per polyphase sub-grid.
+
+        Output position i only reads input rows i, i + d, i + 2d, ...: all congruent to
+        i mod d. So the rows (and columns, ...) with phase r form an ordinary input for an
+        ordinary kernel, and the fast undilated algorithms (Winograd, the 3x3 direct loop)
+        apply to each sub-grid.
+        """
+        nd = len(dilation)
+        unit = (1,) * nd
+        y = np.empty(xp.shape[:1] + (w.shape[0],) + tuple(out_size), dtype=xp.dtype)
+        for phase in product(*[range(min(d, o)) for d, o in zip(dilation, out_size)]):
+            grid = (slice(None), slice(None)) + tuple(slice(r, None, d) for r, d in zip(phase, dilation))
+            sub_out = tuple(-(-(o - r) // d) for o, r, d in zip(out_size, phase, dilation))
+            sub_x = np.ascontiguousarray(xp[grid])
+            y[grid] = self.conv_valid(sub_x, w, unit, unit, groups, sub_out)
+        return y

@@ -1,0 +1,65 @@
+"""Every fast algorithm on its own against torch, over the configurations it supports,
+and the cost model's choices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convscope as cs
+from convscope.engine.algorithms import ALGORITHMS, Problem, choose
+from convscope.engine.workspace import workspace
+from strategies import conv_cases, examples
+from test_conv_oracle import check_conv
+
+# Where each algorithm applies; one not listed here is drawn from every 1-3 d configuration.
+DOMAINS: dict[str, dict] = {
+    "implicit": dict(stride=1),
+    "direct": dict(nds=(2,)),
+    "winograd2": dict(nds=(2,), kernel=(3, 3), stride=1, dilation=1, max_size=13, budget=20000),
+    "winograd4": dict(nds=(2,), kernel=(3, 3), stride=1, dilation=1, max_size=15, budget=20000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+def test_algorithm_matches_torch_on_its_own(name: str) -> None:
+    domain = dict(DOMAINS.get(name, {}))
+    nds = domain.pop("nds", (1, 2, 3))
+
+    @settings(max_examples=examples(150))
+    @given(case=st.sampled_from(nds).flatmap(lambda nd: conv_cases(nd, **domain)))
+    def run(case) -> None:
+        check_conv(case, name)
+
+    run()
+
+
+def test_an_algorithm_refuses_what_it_cannot_do_and_auto_does_not() -> None:
+    x, w = np.ones((1, 2, 9, 9), np.float32), np.ones((3, 2, 3, 3), np.float32)
+    with pytest.raises(cs.BackendError, match='backend="implicit" cannot run this convolution.*stride 1'):
+        cs.conv2d(x, w, stride=2, backend="implicit")
+    np.testing.assert_allclose(cs.conv2d(x, w, stride=2), cs.conv2d(x, w, stride=2, backend="torch"))
+
+
+def test_chunking_to_a_small_workspace_gives_the_same_numbers() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 8, 40, 40)).astype(np.float32)
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    for name in ALGORITHMS:
+        whole = cs.conv2d(x, w, padding=1, backend=name)
+        with workspace(2**20):
+            np.testing.assert_array_equal(cs.conv2d(x, w, padding=1, backend=name), whole)
+
+
+def _problem(n, c, h, o, k, s=1, p=0, d=1, g=1) -> Problem:
+    out = cs.output_size((h, h), k, s, p, d)
+    return Problem(n, c, o, g, (h + 2 * p,) * 2, (k, k), (s, s), (d, d), out)
+
+
+def test_cost_model_picks_the_lesson_algorithms() -> None:
+    assert choose(_problem(1, 1, 1024, 1, 31, p=15)) == "fft"                 # a large blur
+    assert choose(_problem(8, 128, 56, 128, 3, p=1, g=128)) == "direct"       # depthwise
+    assert choose(_problem(1, 1, 5, 1, 3)) == "direct"                        # the lesson's 5x5
+    assert choose(_problem(8, 3, 224, 64, 7, s=2, p=3)) == "im2col"           # strided stem
