@@ -12,7 +12,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import numpy_backend
+from . import gradients, numpy_backend
 from .algorithms import ALGORITHMS, Problem, choose
 from .errors import BackendError
 
@@ -20,8 +20,7 @@ from .errors import BackendError
 class AlgorithmBackend:
     """A backend whose forward convolution is one algorithm (or the cost model's choice)."""
 
-    conv_input_grad = staticmethod(numpy_backend.conv_input_grad)
-    conv_weight_grad = staticmethod(numpy_backend.conv_weight_grad)
+    conv_weight_grad = staticmethod(gradients.weight_grad)
     window_max = staticmethod(numpy_backend.window_max)
 
     _instances: dict[str, "AlgorithmBackend"] = {}
@@ -51,6 +50,13 @@ class AlgorithmBackend:
             return self._polyphase(xp, w, dilation, groups, out_size)
         problem = Problem.of(xp, w, stride, dilation, groups, out_size)
         return self.algorithm(problem).conv_valid(xp, w, stride, dilation, groups, out_size)
+
+    def conv_input_grad(self, gy: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
+                        groups: int, in_size: tuple[int, ...]) -> np.ndarray:
+        """The adjoint as a forward convolution, so the same algorithms (and choice) apply."""
+        if self.name != "auto":
+            return numpy_backend.conv_input_grad(gy, w, stride, dilation, groups, in_size)
+        return gradients.input_grad(self.conv_valid, gy, w, stride, dilation, groups, in_size)
 
     def _polyphase(self, xp: np.ndarray, w: np.ndarray, dilation: tuple[int, ...], groups: int,
                    out_size: tuple[int, ...]) -> np.ndarray:
