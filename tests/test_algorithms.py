@@ -63,3 +63,37 @@ def test_cost_model_picks_the_lesson_algorithms() -> None:
     assert choose(_problem(8, 128, 56, 128, 3, p=1, g=128)) == "direct"       # depthwise
     assert choose(_problem(1, 1, 5, 1, 3)) == "direct"                        # the lesson's 5x5
     assert choose(_problem(8, 3, 224, 64, 7, s=2, p=3)) == "im2col"           # strided stem
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("stride,padding,dilation", [(1, 1, 1), (2, 2, 1), (1, 3, 2), (3, 0, 1)])
+def test_row_bands_give_the_same_numbers(mode, stride, padding, dilation) -> None:
+    from convscope.engine.banding import banded
+    from convscope.engine.fast_backend import AlgorithmBackend
+    from convscope.engine.validate import conv_spec
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 17, 11)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    spec = conv_spec("conv2d", 2, x.shape, w.shape, None, stride, padding, dilation, 1, mode)
+    want = cs.conv2d(x, w, None, stride, padding, dilation, padding_mode=mode, backend="torch")
+    for rows in (1, 2, 5, spec.output_size[0]):
+        got = banded(AlgorithmBackend.named("auto").conv_valid, x, w, spec, rows)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_peak_memory_is_output_plus_budget() -> None:
+    """A convolution whose scratch would exceed the budget runs in bands: the peak of what it
+    allocates (NumPy reports to tracemalloc) stays within output + budget + a small constant."""
+    import tracemalloc
+
+    x = np.random.default_rng(0).standard_normal((1, 16, 512, 512), dtype=np.float32)  # 16 MiB
+    w = np.random.default_rng(1).standard_normal((16, 16, 3, 3), dtype=np.float32)
+    budget = 4 * 2**20
+    with workspace(budget):
+        cs.conv2d(x[:, :, :8], w, padding=1)  # compile and warm up outside the measurement
+        tracemalloc.start()
+        y = cs.conv2d(x, w, padding=1)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak <= y.nbytes + budget + 2**20, f"peak {peak / 2**20:.1f} MiB for a {y.nbytes / 2**20:.0f} MiB output"

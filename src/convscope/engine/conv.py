@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import IntOrTuple
+from .banding import band_rows, banded
 from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .padding import pad, pad_backward
 from .validate import ConvSpec, conv_spec
@@ -51,6 +52,8 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
     out_shape = (x.shape[0], spec.out_channels) + spec.output_size
     if x.shape[0] == 0:
         y = np.zeros(out_shape, dtype=x.dtype)
+    elif (rows := band_rows(x, spec)) < spec.output_size[0]:
+        y = banded(impl.conv_valid, x, w, spec, rows)  # too big for the workspace: strip by strip
     else:
         xp = pad(x, spec.padding, spec.padding_mode)
         y = impl.conv_valid(xp, w, spec.stride, spec.dilation, spec.groups,
