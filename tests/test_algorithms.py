@@ -50,7 +50,8 @@ def test_chunking_to_a_small_workspace_gives_the_same_numbers() -> None:
     for name in ALGORITHMS:
         whole = cs.conv2d(x, w, padding=1, backend=name)
         with workspace(2**20):
-            np.testing.assert_array_equal(cs.conv2d(x, w, padding=1, backend=name), whole)
+            # Chunks change BLAS's blocking, so float32 sums may differ in the last bits.
+            np.testing.assert_allclose(cs.conv2d(x, w, padding=1, backend=name), whole, rtol=1e-5, atol=1e-5)
 
 
 def _problem(n, c, h, o, k, s=1, p=0, d=1, g=1) -> Problem:

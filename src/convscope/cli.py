@@ -164,3 +164,34 @@ def tour(backend: Annotated[Backend, typer.Option(help="Engine backend that comp
         "numbers with PyTorch."), title="convscope tour", border_style="cyan"))
     print()
     _run_labs([lab.name for lab in list_labs()], backend.value)
+
+
+@app.command()
+def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions, budgets for slow routes, "
+                                               "memory on 2 cases: the whole suite in under a minute.")] = False,
+          out: Annotated[str, typer.Option("--out", help="Folder for results.json and results.md.")]
+          = "bench-results",
+          ladder: Annotated[str | None, typer.Option("--ladder", metavar="CASE",
+                                                     help="Instead of the suite: one case through every "
+                                                     "contender, from the reference loops to torch.")] = None,
+          cases: Annotated[str | None, typer.Option("--cases", help="Comma-separated case names (a-h); "
+                                                    "default: all.")] = None,
+          memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Peak memory of auto and torch, "
+                                               "each in a fresh process (slow).")] = True,
+          backward: Annotated[bool, typer.Option("--backward/--no-backward", help="Also time the gradients "
+                                                 "against torch autograd.")] = True) -> None:
+    """Time the engine against torch and SciPy on eight convolutions (or one case's ladder)."""
+    from time import perf_counter
+
+    from .bench import bench_command, run_bench, run_ladder, select_cases
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    start = perf_counter()
+    if ladder is not None:
+        run_ladder(ladder, quick=quick, out=out, console=console,
+                   command=bench_command(quick=quick, out=out, ladder=ladder))
+    else:
+        select_cases(cases)  # an unknown case fails before anything is measured
+        run_bench(cases, quick=quick, out=out, memory=memory, backward=backward, console=console,
+                  command=bench_command(cases, quick=quick, out=out, memory=memory, backward=backward))
+    console.print(f"total {perf_counter() - start:.1f} s")

@@ -20,21 +20,30 @@ from .workspace import workspace_budget
 ValidConv = Callable[[np.ndarray, np.ndarray, tuple[int, ...], tuple[int, ...], int, tuple[int, ...]], np.ndarray]
 
 
-def _scratch_per_output_row(x: np.ndarray, spec: ConvSpec) -> int:
-    """Bytes one output row of the first axis costs: its padded input rows, columns, partial sums."""
-    batch, item = x.shape[0], x.itemsize
-    rest_in = int(np.prod([n + b + a for n, (b, a) in zip(spec.input_size[1:], spec.padding[1:])]))
-    rest_out = int(np.prod(spec.output_size[1:]))
-    taps = int(np.prod(spec.kernel_size))
-    padded_in = batch * spec.in_channels * rest_in * spec.stride[0]
-    columns = batch * (spec.in_channels // spec.groups) * taps * rest_out
-    partial_sums = 3 * batch * spec.out_channels * rest_in
-    return (padded_in + columns + partial_sums) * item
+def _scratch_per_output_row(x: np.ndarray, w_shape: tuple[int, ...], spec: ConvSpec, backend: str) -> int:
+    """Bytes one output row (of the first axis) costs: its input rows (gathered and padded), its
+    output row, and its share of the scratch of the algorithm that will run (the cost model's
+    pick for "auto")."""
+    from .algorithms import ALGORITHMS, Problem, choose
+
+    padded = tuple(n + b + a for n, (b, a) in zip(spec.input_size, spec.padding))
+    problem = Problem(x.shape[0], spec.in_channels, spec.out_channels, spec.groups, padded, tuple(w_shape[2:]),
+                      spec.stride, spec.dilation, spec.output_size, x.itemsize)
+    name = choose(problem) if backend == "auto" else backend if backend in ALGORITHMS else "im2col"
+    padded_in = x.shape[0] * spec.in_channels * int(np.prod(padded[1:])) * spec.stride[0] * x.itemsize
+    band_out = x.shape[0] * spec.out_channels * int(np.prod(spec.output_size[1:])) * x.itemsize
+    algo = ALGORITHMS[name]
+    scratch = algo.scratch(problem) if hasattr(algo, "scratch") else 3 * problem.nbytes(
+        problem.batch, problem.out_channels, *problem.out_size)  # an algorithm that does not say
+    # The band's rows are gathered, then padded (two copies), and its output is written
+    # into the result after the algorithm returns it.
+    return 2 * padded_in + band_out + scratch // spec.output_size[0]
 
 
-def band_rows(x: np.ndarray, spec: ConvSpec, budget: int | None = None) -> int:
+def band_rows(x: np.ndarray, w_shape: tuple[int, ...], spec: ConvSpec, backend: str,
+              budget: int | None = None) -> int:
     """Output rows per band (the whole first axis when everything fits the budget)."""
-    per_row = _scratch_per_output_row(x, spec)
+    per_row = _scratch_per_output_row(x, w_shape, spec, backend)
     return max(1, min(spec.output_size[0], (budget or workspace_budget()) // max(1, per_row)))
 
 

@@ -1,9 +1,9 @@
 """Fast gradients of a convolution, built from the fast forward algorithms.
 
-* grad_input: the adjoint of a strided, dilated correlation is a full correlation of
-  the stride-dilated grad_output (zeros between its rows) with the kernel flipped in
-  space and transposed in channels. That is an ordinary forward convolution, so every
-  forward algorithm (and the cost model) serves the backward pass too.
+* grad_input: at stride 1, the adjoint of a (dilated) correlation is a full
+  correlation of grad_output with the kernel flipped in space and transposed in
+  channels. That is an ordinary forward convolution, so every forward algorithm (and
+  the cost model) serves the backward pass too. Strided layers use col2im.
 * grad_weight: at stride 1, tap t of the kernel sees the flat padded input shifted by
   one offset, so its gradient is one GEMM of grad_output with a *view* of the input
   (summed over the batch); depthwise layers use compiled loops; otherwise im2col.
@@ -35,13 +35,11 @@ def flipped_transposed(w: np.ndarray, groups: int) -> np.ndarray:
 
 def input_grad(forward: Forward, gy: np.ndarray, w: np.ndarray, stride: tuple[int, ...],
                dilation: tuple[int, ...], groups: int, in_size: tuple[int, ...]) -> np.ndarray:
-    out_size = gy.shape[2:]
     kernel = w.shape[2:]
     if any(s > 1 for s in stride):
-        # Put stride-1 zeros between grad_output's rows: (N, O, (out-1)*s + 1).
-        spread = np.zeros(gy.shape[:2] + tuple((o - 1) * s + 1 for o, s in zip(out_size, stride)), gy.dtype)
-        spread[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = gy
-        gy = spread
+        # Spreading grad_output with stride-1 zeros would multiply the work by prod(stride);
+        # col2im does only the useful products.
+        return numpy_backend.conv_input_grad(gy, w, stride, dilation, groups, in_size)
     span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
     full = pad(gy, tuple((s, s) for s in span))
     reach = tuple(n + s for n, s in zip(gy.shape[2:], span))  # input positions any window read

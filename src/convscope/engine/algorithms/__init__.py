@@ -7,6 +7,7 @@ Each module defines
 * ``NAME`` and a one-line ``SUMMARY`` (a step of the performance lesson);
 * ``unsupported(problem) -> str | None``: why it cannot run this problem (None: it can);
 * ``cost(problem) -> float``: estimated seconds on this kind of machine (the cost model);
+* ``scratch(problem) -> int``: bytes of scratch if run in one piece (row bands use it);
 * ``conv_valid(xp, w, stride, dilation, groups, out_size) -> y``.
 
 ``choose(problem)`` picks the cheapest supported algorithm; ``backend="auto"`` uses it.

@@ -12,6 +12,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# numba's OpenMP threads spin after each parallel loop, starving the BLAS threads of the
+# GEMM-based algorithms that often run next (measured: a 12 ms GEMM took over 1 s right
+# after a numba loop). The work-queue layer sleeps instead of spinning.
+numba.config.THREADING_LAYER = "workqueue"
+
 from . import Problem, machine
 
 NAME = "direct"
@@ -23,10 +28,16 @@ def unsupported(p: Problem) -> str | None:
 
 
 def cost(p: Problem) -> float:
-    rate = machine.JIT_FLOPS * (1.0 if p.out_size[-1] >= 8 else 0.3)
-    if p.kernel_size == (3, 3) and p.unit_stride and all(d == 1 for d in p.dilation):
-        rate *= 5  # the register-blocked 3x3 kernel (measured: ~130 GFLOP/s depthwise)
+    three = p.kernel_size == (3, 3) and p.unit_stride and all(d == 1 for d in p.dilation)
+    rate = machine.JIT_3X3_FLOPS if three else machine.JIT_FLOPS
+    if p.out_size[-1] < 8:
+        rate *= 0.3  # rows too short to vectorise
     return p.flops / rate + 3 * machine.CALL
+
+
+def scratch(p: Problem) -> int:
+    """One row buffer per thread: nothing worth counting."""
+    return 0
 
 
 @numba.njit(cache=True, fastmath=True, parallel=True, nogil=True)

@@ -40,6 +40,14 @@ def cost(p: Problem) -> float:
     return fft_time + mac_time + 10 * machine.CALL
 
 
+def scratch(p: Problem) -> int:
+    """Half-spectra of inputs, kernels and outputs (complex), and the inverse transform."""
+    points = prod(_fft_shape(p))
+    spectra = (p.batch * p.in_channels + p.out_channels * (p.in_channels // p.groups)
+               + p.batch * p.out_channels) * points // 2 * 2 * p.itemsize
+    return spectra + p.nbytes(p.batch, p.out_channels, points)
+
+
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                groups: int, out_size: tuple[int, ...]) -> np.ndarray:
     p = Problem.of(xp, w, stride, dilation, groups, out_size)

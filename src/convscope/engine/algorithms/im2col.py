@@ -32,6 +32,11 @@ def cost(p: Problem) -> float:
     return cols / machine.COPY_BYTES + p.flops / rate + 20 * machine.CALL * p.groups ** 0.5
 
 
+def scratch(p: Problem) -> int:
+    """Bytes of scratch if run in one piece: the column matrix."""
+    return p.batch * _column_bytes_per_image(p)
+
+
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                groups: int, out_size: tuple[int, ...]) -> np.ndarray:
     p = Problem.of(xp, w, stride, dilation, groups, out_size)

@@ -41,6 +41,11 @@ def cost(p: Problem) -> float:
     return gemm_flops / max(rate, 1e9) + accumulate + 3 * p.taps * machine.CALL * p.groups
 
 
+def scratch(p: Problem) -> int:
+    """The partial sums and one GEMM result on the padded grid."""
+    return 2 * p.nbytes(p.batch, p.out_channels, _flat_length(p))
+
+
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                groups: int, out_size: tuple[int, ...]) -> np.ndarray:
     p = Problem.of(xp, w, stride, dilation, groups, out_size)

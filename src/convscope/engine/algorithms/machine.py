@@ -9,5 +9,6 @@ SMALL_GEMM_FLOPS = 60e9   # GEMM with a small inner dimension (K < 64) or thin o
 COPY_BYTES = 3e9          # strided gather copies (im2col, tile extraction)
 STREAM_BYTES = 20e9       # contiguous elementwise passes (add, multiply, pad)
 CALL = 4e-6               # fixed cost of one NumPy call
-JIT_FLOPS = 25e9          # numba kernels (direct and depthwise loops), 2 threads
+JIT_FLOPS = 6e9           # numba direct loops, any kernel and stride, 2 threads
+JIT_3X3_FLOPS = 70e9      # numba 3x3 stride-1 kernel with the weights in registers
 FFT_POINTS = 60e6         # real FFT points per second, times log2 of the length
