@@ -42,8 +42,9 @@ def cost(p: Problem) -> float:
 
 
 def scratch(p: Problem) -> int:
-    """The partial sums and one GEMM result on the padded grid."""
-    return 2 * p.nbytes(p.batch, p.out_channels, _flat_length(p))
+    """The channel-major input copy, the partial sums and one GEMM result on the padded grid."""
+    return p.nbytes(p.batch, p.in_channels, *p.padded_size) + 2 * p.nbytes(p.batch, p.out_channels,
+                                                                            *p.padded_size)
 
 
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -51,23 +52,32 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     p = Problem.of(xp, w, stride, dilation, groups, out_size)
     batch, channels = xp.shape[:2]
     cg, og = channels // groups, w.shape[0] // groups
+    plane = prod(p.padded_size)
     grid = [prod(p.padded_size[d + 1:]) for d in range(p.nd)]  # flat stride of each spatial axis
     length = _flat_length(p)
-    x_flat = np.ascontiguousarray(xp).reshape(batch, groups, cg, -1)           # (N, G, Cg, P)
-    w_taps = w.reshape(groups, og, cg, -1)                                     # (G, Og, Cg, K)
+    # Channel-major: image n's plane sits at [n*plane, (n+1)*plane) of each channel's row, so
+    # one tap's window over a run of images is a single slice: one big GEMM per tap, not one
+    # per image (many small multithreaded GEMMs stall badly when a core is busy elsewhere).
+    x_rows = np.ascontiguousarray(xp.reshape(batch, groups, cg, plane).transpose(1, 2, 0, 3))
+    x_rows = x_rows.reshape(groups, cg, batch * plane)                         # (G, Cg, N*P)
+    w_taps = np.ascontiguousarray(np.moveaxis(w.reshape(groups, og, cg, -1), -1, 0))  # (K, G, Og, Cg)
     offsets = [sum(t * d * g for t, d, g in zip(tap, dilation, grid))
                for tap in product(*map(range, p.kernel_size))]
-    y = np.empty((batch, groups, og, length), dtype=xp.dtype)                  # (N, G, Og, L)
-    for part in chunks(batch, p.nbytes(groups, og, length)):
-        acc, scratch = y[part], np.empty_like(y[part])
+    y = np.empty((batch, groups * og) + tuple(out_size), dtype=xp.dtype)
+    item = xp.itemsize
+    for part in chunks(batch, 2 * p.nbytes(groups, og, plane)):
+        first, count = part.start, part.stop - part.start
+        span = (count - 1) * plane + length                                   # this run's outputs
+        acc = np.empty((groups, og, span), dtype=xp.dtype)                    # (G, Og, L_run)
+        scratch = np.empty_like(acc)
         for k, off in enumerate(offsets):
-            window = x_flat[part, :, :, off:off + length]                      # a view: no copy
-            np.matmul(np.ascontiguousarray(w_taps[..., k]), window, out=acc if k == 0 else scratch)
+            start = first * plane + off
+            window = x_rows[:, :, start:start + span]                           # a view: no copy
+            np.matmul(w_taps[k], window, out=acc if k == 0 else scratch)
             if k:
                 acc += scratch
-    # Pick the real outputs out of the padded grid: (N, C_out, *out_size).
-    y = y.reshape(batch, groups * og, length)
-    item = y.itemsize
-    view = as_strided(y, (batch, groups * og) + tuple(out_size),
-                      (y.strides[0], y.strides[1]) + tuple(g * item for g in grid))
-    return np.ascontiguousarray(view)
+        # Pick the real outputs out of the padded grid: (n, C_out, *out_size).
+        view = as_strided(acc, (count, groups * og) + tuple(out_size),
+                          (plane * item, span * item) + tuple(g * item for g in grid))
+        y[part] = view
+    return y
