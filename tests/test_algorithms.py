@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import convscope as cs
 from convscope.engine.algorithms import ALGORITHMS, Problem, choose
 from convscope.engine.workspace import workspace
+from oracle import assert_matches
 from strategies import conv_cases, examples
 from test_conv_oracle import check_conv
 
@@ -50,8 +51,9 @@ def test_chunking_to_a_small_workspace_gives_the_same_numbers() -> None:
     for name in ALGORITHMS:
         whole = cs.conv2d(x, w, padding=1, backend=name)
         with workspace(2**20):
-            # Chunks change BLAS's blocking, so float32 sums may differ in the last bits.
-            np.testing.assert_allclose(cs.conv2d(x, w, padding=1, backend=name), whole, rtol=1e-5, atol=1e-5)
+            # Chunks and row bands change BLAS's blocking (and Winograd's tiling), so float32
+            # sums differ within each algorithm's own rounding error: the oracle's tolerance.
+            assert_matches(cs.conv2d(x, w, padding=1, backend=name), whole, f"{name} in a 1 MiB workspace")
 
 
 def _problem(n, c, h, o, k, s=1, p=0, d=1, g=1) -> Problem:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from math import prod
-from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -75,14 +75,14 @@ class Problem:
         return prod(shape) * self.itemsize
 
 
-def _registry() -> dict[str, ModuleType]:
-    from . import direct, fft, im2col, implicit
+def _registry() -> dict[str, Any]:
+    from . import direct, fft, im2col, implicit, winograd
 
-    modules = [im2col, implicit, fft, direct]
+    modules = [im2col, implicit, winograd.F2, winograd.F4, fft, direct]
     return {m.NAME: m for m in modules}
 
 
-ALGORITHMS: dict[str, ModuleType] = _registry()
+ALGORITHMS: dict[str, Any] = _registry()  # modules, or objects with the same attributes
 
 
 def supported(problem: Problem) -> list[str]:
