@@ -40,7 +40,6 @@ def scratch(p: Problem) -> int:
     return 0
 
 
-@numba.njit(cache=True, fastmath=True, parallel=True, nogil=True)
 def _general(xp, w, y, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
     """Any kernel, stride and dilation: one output row at a time, summed in a local buffer.
 
@@ -65,7 +64,6 @@ def _general(xp, w, y, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
             y[n, o, i, :] = acc
 
 
-@numba.njit(cache=True, fastmath=True, parallel=True, nogil=True)
 def _three_by_three(xp, w, y, groups):  # pragma: no cover - compiled
     """3x3, stride 1, dilation 1 (the depthwise layers of MobileNet): the nine weights of
     each channel sit in registers and each output row is one vectorised pass."""
@@ -91,20 +89,31 @@ def _three_by_three(xp, w, y, groups):  # pragma: no cover - compiled
                                 + w20 * r2[j] + w21 * r2[j + 1] + w22 * r2[j + 2])
 
 
+def _compiled(kernel):  # type: ignore[no-untyped-def]
+    """The kernel twice: parallel over planes, and serial (prange runs as range) for small work,
+    where waking the thread pool costs more than the loops (~35 us with the work queue)."""
+    options = dict(cache=True, fastmath=True, nogil=True)
+    return numba.njit(parallel=True, **options)(kernel), numba.njit(**options)(kernel)
+
+
+PARALLEL_MIN_FLOPS = 2_000_000
+_GENERAL, _THREE_BY_THREE = _compiled(_general), _compiled(_three_by_three)
+
+
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                groups: int, out_size: tuple[int, ...]) -> np.ndarray:
     y = np.empty((xp.shape[0], w.shape[0]) + tuple(out_size), dtype=xp.dtype)
     w = np.ascontiguousarray(w, dtype=xp.dtype)
     xp = np.ascontiguousarray(xp)
+    which = 0 if 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS else 1
     if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1):
-        _three_by_three(xp, w, y, groups)
+        _THREE_BY_THREE[which](xp, w, y, groups)
     else:
-        _general(xp, w, y, groups, stride[0], stride[1], dilation[0], dilation[1])
+        _GENERAL[which](xp, w, y, groups, stride[0], stride[1], dilation[0], dilation[1])
     return y
 
 
-@numba.njit(cache=True, fastmath=True, parallel=True, nogil=True)
-def _weight_grad(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
+def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
     """gw[o, c, u, v] = sum over n, i, j of gy[n, o, i, j] * xp[n, c_g, i*sh + u*dh, j*sw + v*dw]."""
     batch, out_channels, out_h, out_w = gy.shape
     cg, kh, kw = gw.shape[1], gw.shape[2], gw.shape[3]
@@ -124,10 +133,14 @@ def _weight_grad(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover - comp
                 gw[o, c, u, v] = total
 
 
+_WEIGHT_GRAD = _compiled(_weight_grad_loops)
+
+
 def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], groups: int) -> np.ndarray:
     """The weight gradient by compiled loops: the fast route for depthwise layers."""
     gw = np.empty((gy.shape[1], xp.shape[1] // groups) + tuple(kernel_size), dtype=gy.dtype)
-    _weight_grad(np.ascontiguousarray(gy), np.ascontiguousarray(xp), gw, groups, stride[0], stride[1],
+    which = 0 if 2 * gy.size * gw[0].size >= PARALLEL_MIN_FLOPS else 1
+    _WEIGHT_GRAD[which](np.ascontiguousarray(gy), np.ascontiguousarray(xp), gw, groups, stride[0], stride[1],
                  dilation[0], dilation[1])
     return gw
