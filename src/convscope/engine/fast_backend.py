@@ -46,9 +46,10 @@ class AlgorithmBackend:
 
     def conv_valid(self, xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                    groups: int, out_size: tuple[int, ...]) -> np.ndarray:
-        if self.name == "auto" and any(d > 1 for d in dilation) and all(s == 1 for s in stride):
-            return self._polyphase(xp, w, dilation, groups, out_size)
         problem = Problem.of(xp, w, stride, dilation, groups, out_size)
+        if self.name == "auto" and any(d > 1 for d in dilation) and problem.unit_stride \
+                and _polyphase_cost(problem) < ALGORITHMS[choose(problem)].cost(problem):
+            return self._polyphase(xp, w, dilation, groups, out_size)
         return self.algorithm(problem).conv_valid(xp, w, stride, dilation, groups, out_size)
 
     def conv_input_grad(self, gy: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -76,3 +77,15 @@ class AlgorithmBackend:
             sub_x = np.ascontiguousarray(xp[grid])
             y[grid] = self.conv_valid(sub_x, w, unit, unit, groups, sub_out)
         return y
+
+
+def _polyphase_cost(p: Problem) -> float:
+    """The cost model's estimate for the polyphase split: the best algorithm on each sub-grid."""
+    total = 0.0
+    for phase in product(*[range(min(d, o)) for d, o in zip(p.dilation, p.out_size)]):
+        out = tuple(-(-(o - r) // d) for o, r, d in zip(p.out_size, phase, p.dilation))
+        size = tuple(-(-(n - r) // d) for n, r, d in zip(p.padded_size, phase, p.dilation))
+        sub = Problem(p.batch, p.in_channels, p.out_channels, p.groups, size, p.kernel_size, p.stride,
+                      (1,) * p.nd, out, p.itemsize)
+        total += ALGORITHMS[choose(sub)].cost(sub)
+    return total
