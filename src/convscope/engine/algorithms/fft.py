@@ -51,7 +51,7 @@ def scratch(p: Problem) -> int:
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                groups: int, out_size: tuple[int, ...]) -> np.ndarray:
     p = Problem.of(xp, w, stride, dilation, groups, out_size)
-    nd, axes = p.nd, tuple(range(-p.nd, 0))
+    axes = tuple(range(-p.nd, 0))
     batch, channels = xp.shape[:2]
     cg, og = channels // groups, w.shape[0] // groups
     shape = _fft_shape(p)
