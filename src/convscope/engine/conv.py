@@ -59,7 +59,7 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
         y = impl.conv_valid(xp, w, spec.stride, spec.dilation, spec.groups,
                             spec.output_size).astype(x.dtype, copy=False)
     if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * nd)
+        y += b.reshape((1, -1) + (1,) * nd)  # in place: y is a fresh array (a new one costs page faults)
     return unbatched(y, spec.batched)
 
 

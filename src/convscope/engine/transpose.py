@@ -45,7 +45,7 @@ def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias:
         crop = tuple(slice(p, p + o) for p, o in zip(spec.padding, spec.output_size))
         y = full[(slice(None), slice(None)) + crop].astype(x.dtype, copy=False)
     if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * nd)
+        y += b.reshape((1, -1) + (1,) * nd)  # in place: y is a fresh array (a new one costs page faults)
     return unbatched(y, spec.batched)
 
 
