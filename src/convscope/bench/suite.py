@@ -16,7 +16,7 @@ from math import log2, prod
 import numpy as np
 
 from ..engine import output_size
-from ..engine.algorithms import ALGORITHMS, Problem, choose
+from ..engine.algorithms import Problem, choose
 from ..engine.errors import ConvScopeError
 
 SEED = 0
@@ -172,12 +172,6 @@ def problem(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None
 def chosen_algorithm(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None) -> str:
     """The algorithm ``backend="auto"`` runs for this case."""
     return choose(problem(case, x, w))
-
-
-def supported_algorithms(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None) -> list[str]:
-    """Every registered algorithm that can run this case (discovered at run time)."""
-    p = problem(case, x, w)
-    return [name for name, algo in ALGORITHMS.items() if algo.unsupported(p) is None]
 
 
 # --- the best SciPy route ----------------------------------------------------------------------

@@ -64,10 +64,6 @@ class Problem:
         return 2 * self.macs
 
     @property
-    def depthwise(self) -> bool:
-        return self.groups == self.in_channels and self.groups > 1
-
-    @property
     def unit_stride(self) -> bool:
         return all(s == 1 for s in self.stride)
 
