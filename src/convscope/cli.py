@@ -90,7 +90,7 @@ def _check_line(check: Check) -> str:
     diff = f"{check.max_abs_diff:.3g}"
     if check.ok:
         return f"# check: {check.description} (max |diff| {diff})"
-    return f"# check FAILED: {check.description} (max |diff| {diff}, tolerance 1e-05)"
+    return f"# check FAILED: {check.description} (max |diff| {diff}, tolerance {check.limit:.3g})"
 
 
 def _show(result: LabResult) -> bool:
