@@ -15,7 +15,6 @@ from math import prod
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..workspace import chunks
 from . import Problem, machine
 
 NAME = "implicit"
@@ -42,9 +41,12 @@ def cost(p: Problem) -> float:
 
 
 def scratch(p: Problem) -> int:
-    """The channel-major input copy, the partial sums and one GEMM result on the padded grid."""
+    """The channel-major input copy and the outputs on the padded grid (the chunk sums are small)."""
     return p.nbytes(p.batch, p.in_channels, *p.padded_size) + 2 * p.nbytes(p.batch, p.out_channels,
                                                                             *p.padded_size)
+
+
+CACHE_BYTES = 2**20  # partial sums of one chunk of positions: stays in L2 while 9 GEMMs add into it
 
 
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -54,30 +56,30 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     cg, og = channels // groups, w.shape[0] // groups
     plane = prod(p.padded_size)
     grid = [prod(p.padded_size[d + 1:]) for d in range(p.nd)]  # flat stride of each spatial axis
-    length = _flat_length(p)
-    # Channel-major: image n's plane sits at [n*plane, (n+1)*plane) of each channel's row, so
-    # one tap's window over a run of images is a single slice: one big GEMM per tap, not one
-    # per image (many small multithreaded GEMMs stall badly when a core is busy elsewhere).
+    # Channel-major: image n's plane sits at [n*plane, (n+1)*plane) of each channel's row, so a
+    # tap's window over any run of positions, across images, is one slice of that row.
     x_rows = np.ascontiguousarray(xp.reshape(batch, groups, cg, plane).transpose(1, 2, 0, 3))
-    x_rows = x_rows.reshape(groups, cg, batch * plane)                         # (G, Cg, N*P)
+    x_rows = x_rows.reshape(groups, cg, batch * plane)                                # (G, Cg, N*P)
     w_taps = np.ascontiguousarray(np.moveaxis(w.reshape(groups, og, cg, -1), -1, 0))  # (K, G, Og, Cg)
     offsets = [sum(t * d * g for t, d, g in zip(tap, dilation, grid))
                for tap in product(*map(range, p.kernel_size))]
-    y = np.empty((batch, groups * og) + tuple(out_size), dtype=xp.dtype)
-    item = xp.itemsize
-    for part in chunks(batch, 2 * p.nbytes(groups, og, plane)):
-        first, count = part.start, part.stop - part.start
-        span = (count - 1) * plane + length                                   # this run's outputs
-        acc = np.empty((groups, og, span), dtype=xp.dtype)                    # (G, Og, L_run)
-        scratch = np.empty_like(acc)
+    total = (batch - 1) * plane + _flat_length(p)       # every position that holds an output
+    y_rows = np.empty((groups, og, batch * plane), dtype=xp.dtype)                    # (G, Og, N*P)
+    # Walk the positions in cache-sized runs: a tap's GEMM and the sum it adds into stay in
+    # cache (one pass over a whole-image partial sum per tap is memory-bound on big images).
+    step = max(256, CACHE_BYTES // (2 * groups * og * p.itemsize))
+    acc = np.empty((groups, og, step), dtype=xp.dtype)
+    scratch = np.empty_like(acc)
+    for first in range(0, total, step):
+        n = min(step, total - first)
         for k, off in enumerate(offsets):
-            start = first * plane + off
-            window = x_rows[:, :, start:start + span]                           # a view: no copy
-            np.matmul(w_taps[k], window, out=acc if k == 0 else scratch)
+            window = x_rows[:, :, first + off:first + off + n]                          # a view: no copy
+            np.matmul(w_taps[k], window, out=acc[..., :n] if k == 0 else scratch[..., :n])
             if k:
-                acc += scratch
-        # Pick the real outputs out of the padded grid: (n, C_out, *out_size).
-        view = as_strided(acc, (count, groups * og) + tuple(out_size),
-                          (plane * item, span * item) + tuple(g * item for g in grid))
-        y[part] = view
-    return y
+                acc[..., :n] += scratch[..., :n]
+        y_rows[..., first:first + n] = acc[..., :n]
+    # Pick the real outputs out of the padded grid: (N, C_out, *out_size).
+    item = xp.itemsize
+    view = as_strided(y_rows, (batch, groups * og) + tuple(out_size),
+                      (plane * item, batch * plane * item) + tuple(g * item for g in grid))
+    return np.ascontiguousarray(view)
