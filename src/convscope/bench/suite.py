@@ -18,6 +18,7 @@ import numpy as np
 from ..engine import output_size
 from ..engine.algorithms import Problem, choose
 from ..engine.errors import ConvScopeError
+from ..engine.validate import conv_spec
 
 SEED = 0
 SCIPY_MAX_BYTES = 2**30  # the broadcast product the SciPy route may hold
@@ -166,7 +167,9 @@ def problem(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None
     """The :class:`Problem` the engine hands the cost model for this case (zero padding applied)."""
     if x is None or w is None:
         x, w, _ = case.data()
-    return Problem.of(padded(case, x), w, (case.stride,) * 2, (case.dilation,) * 2, case.groups, case.out_size)
+    spec = conv_spec("conv2d", 2, x.shape, w.shape, None, case.stride, case.padding, case.dilation, case.groups,
+                     "zeros")
+    return Problem.from_spec(spec, x.shape[0], x.dtype.itemsize)
 
 
 def chosen_algorithm(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None) -> str:

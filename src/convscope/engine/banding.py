@@ -22,16 +22,14 @@ from .workspace import workspace_budget
 ValidConv = Callable[[np.ndarray, np.ndarray, tuple[int, ...], tuple[int, ...], int, tuple[int, ...]], np.ndarray]
 
 
-def _scratch_per_output_row(batch: int, itemsize: int, w_shape: tuple[int, ...], spec: ConvSpec,
-                            backend: str) -> int:
+def _scratch_per_output_row(batch: int, itemsize: int, spec: ConvSpec, backend: str) -> int:
     """Bytes one output row (of the first axis) costs: its input rows (gathered and padded), its
     output row, and its share of the scratch of the algorithm that will run (the cost model's
     pick for "auto")."""
     from .algorithms import ALGORITHMS, Problem, choose
 
-    padded = tuple(n + b + a for n, (b, a) in zip(spec.input_size, spec.padding))
-    problem = Problem(batch, spec.in_channels, spec.out_channels, spec.groups, padded, tuple(w_shape[2:]),
-                      spec.stride, spec.dilation, spec.output_size, itemsize)
+    problem = Problem.from_spec(spec, batch, itemsize)
+    padded = problem.padded_size
     name = choose(problem) if backend == "auto" else backend if backend in ALGORITHMS else "im2col"
     padded_in = batch * spec.in_channels * prod(padded[1:]) * spec.stride[0] * itemsize
     band_out = batch * spec.out_channels * prod(spec.output_size[1:]) * itemsize
@@ -43,16 +41,14 @@ def _scratch_per_output_row(batch: int, itemsize: int, w_shape: tuple[int, ...],
     return 2 * padded_in + band_out + scratch // spec.output_size[0]
 
 
-def band_rows(x: np.ndarray, w_shape: tuple[int, ...], spec: ConvSpec, backend: str,
-              budget: int | None = None) -> int:
+def band_rows(x: np.ndarray, spec: ConvSpec, backend: str, budget: int | None = None) -> int:
     """Output rows per band (the whole first axis when everything fits the budget)."""
-    return _band_rows(x.shape[0], x.dtype.itemsize, tuple(w_shape), spec, backend, budget or workspace_budget())
+    return _band_rows(x.shape[0], x.dtype.itemsize, spec, backend, budget or workspace_budget())
 
 
 @lru_cache(maxsize=4096)
-def _band_rows(batch: int, itemsize: int, w_shape: tuple[int, ...], spec: ConvSpec, backend: str,
-               budget: int) -> int:
-    per_row = _scratch_per_output_row(batch, itemsize, w_shape, spec, backend)
+def _band_rows(batch: int, itemsize: int, spec: ConvSpec, backend: str, budget: int) -> int:
+    per_row = _scratch_per_output_row(batch, itemsize, spec, backend)
     return max(1, min(spec.output_size[0], budget // max(1, per_row)))
 
 

@@ -52,7 +52,7 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
     out_shape = (x.shape[0], spec.out_channels) + spec.output_size
     if x.shape[0] == 0:
         y = np.zeros(out_shape, dtype=x.dtype)
-    elif (rows := band_rows(x, w.shape, spec, backend)) < spec.output_size[0]:
+    elif (rows := band_rows(x, spec, backend)) < spec.output_size[0]:
         y = banded(impl.conv_valid, x, w, spec, rows)  # too big for the workspace: strip by strip
     else:
         xp = pad(x, spec.padding, spec.padding_mode)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import conv2d, output_size
+from ..engine import conv2d, explain_output_size, output_size
 from ._kit import (Check, LabResult, Stdout, compare, conv_params, lab, nchw, randn, torch_conv2d,
                    torch_conv2d_fn, torch_size, verify)
 
@@ -112,7 +112,7 @@ def widget_lab(backend: str) -> LabResult:
     out(x[0, 0])
     out(f"kernel ({ksize}x{ksize}):")
     out(k[0, 0])
-    out(f"out = floor((in + 2p - k) / s) + 1 = floor(({size} + 2*0 - {ksize}) / 1) + 1 = {n}")
+    out(explain_output_size(size, ksize))  # the engine's own step-by-step, not a copy of the formula
     out(f"output ({y.shape[2]}x{y.shape[3]}):")
     out(y[0, 0])
     terms = " + ".join(f"{a:.1f} · {b:.1f}" for a, b in zip(window.ravel(), k[0, 0].ravel()))

@@ -46,6 +46,13 @@ class Problem:
         return cls(xp.shape[0], xp.shape[1], w.shape[0], groups, tuple(xp.shape[2:]), tuple(w.shape[2:]),
                    tuple(stride), tuple(dilation), tuple(out_size), xp.dtype.itemsize)
 
+    @classmethod
+    def from_spec(cls, spec: Any, batch: int, itemsize: int) -> "Problem":
+        """The problem a validated :class:`~convscope.engine.validate.ConvSpec` poses, without padding data."""
+        padded = tuple(n + b + a for n, (b, a) in zip(spec.input_size, spec.padding))
+        return cls(batch, spec.in_channels, spec.out_channels, spec.groups, padded, spec.kernel_size,
+                   spec.stride, spec.dilation, spec.output_size, itemsize)
+
     @property
     def nd(self) -> int:
         return len(self.kernel_size)
