@@ -14,6 +14,7 @@ Like PyTorch, "convolution" here means cross-correlation: the kernel is not flip
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -50,15 +51,17 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
     if flip:
         w = np.flip(w, axis=_spatial(nd)).copy()
     out_shape = (x.shape[0], spec.out_channels) + spec.output_size
+    fused = b is not None and getattr(impl, "accepts_bias", False)
+    conv_valid = partial(impl.conv_valid, bias=b) if fused else impl.conv_valid
     if x.shape[0] == 0:
         y = np.zeros(out_shape, dtype=x.dtype)
+        fused = False
     elif (rows := band_rows(x, spec, backend)) < spec.output_size[0]:
-        y = banded(impl.conv_valid, x, w, spec, rows)  # too big for the workspace: strip by strip
+        y = banded(conv_valid, x, w, spec, rows)  # too big for the workspace: strip by strip
     else:
         xp = pad(x, spec.padding, spec.padding_mode)
-        y = impl.conv_valid(xp, w, spec.stride, spec.dilation, spec.groups,
-                            spec.output_size).astype(x.dtype, copy=False)
-    if b is not None:
+        y = conv_valid(xp, w, spec.stride, spec.dilation, spec.groups, spec.output_size).astype(x.dtype, copy=False)
+    if b is not None and not fused:
         y += b.reshape((1, -1) + (1,) * nd)  # in place: y is a fresh array (a new one costs page faults)
     return unbatched(y, spec.batched)
 

@@ -50,8 +50,8 @@ def as_array(value: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray
     A float64 array or tensor stays float64; everything else, nested lists of Python
     floats included (as ``torch.tensor`` does), becomes float32 (or ``dtype`` when given).
     """
-    if type(value) is np.ndarray and dtype is None and value.dtype in _FLOATS:
-        return value  # the hot path: already float32 or float64
+    if type(value) is np.ndarray and value.dtype in _FLOATS and (dtype is None or value.dtype == dtype):
+        return value  # the hot path: already float32 or float64, as wanted
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     typed = isinstance(value, np.ndarray)

@@ -26,6 +26,8 @@ POLYPHASE_MARGIN = 0.75
 class AlgorithmBackend:
     """A backend whose forward convolution is one algorithm (or the cost model's choice)."""
 
+    accepts_bias = True  # conv_valid takes bias= (the other backends leave it to the caller)
+
     conv_weight_grad = staticmethod(gradients.weight_grad)
     window_max = staticmethod(numpy_backend.window_max)
 
@@ -51,12 +53,19 @@ class AlgorithmBackend:
         return algo
 
     def conv_valid(self, xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
-                   groups: int, out_size: tuple[int, ...]) -> np.ndarray:
+                   groups: int, out_size: tuple[int, ...], bias: np.ndarray | None = None) -> np.ndarray:
+        """``bias`` (optional): fused into the algorithm's output pass where it can be."""
         problem = Problem.of(xp, w, stride, dilation, groups, out_size)
         if self.name == "auto" and any(d > 1 for d in dilation) and problem.unit_stride \
                 and _polyphase_cost(problem) < POLYPHASE_MARGIN * ALGORITHMS[choose(problem)].cost(problem):
-            return self._polyphase(xp, w, dilation, groups, out_size)
-        return self.algorithm(problem).conv_valid(xp, w, stride, dilation, groups, out_size)
+            return self._polyphase(xp, w, bias, dilation, groups, out_size)
+        algo = self.algorithm(problem)
+        if getattr(algo, "FUSES_BIAS", False):
+            return algo.conv_valid(xp, w, stride, dilation, groups, out_size, bias=bias)
+        y = algo.conv_valid(xp, w, stride, dilation, groups, out_size)
+        if bias is not None:
+            y += bias.reshape((1, -1) + (1,) * problem.nd)
+        return y
 
     def conv_input_grad(self, gy: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
                         groups: int, in_size: tuple[int, ...]) -> np.ndarray:
@@ -65,8 +74,8 @@ class AlgorithmBackend:
             return numpy_backend.conv_input_grad(gy, w, stride, dilation, groups, in_size)
         return gradients.input_grad(self.conv_valid, gy, w, stride, dilation, groups, in_size)
 
-    def _polyphase(self, xp: np.ndarray, w: np.ndarray, dilation: tuple[int, ...], groups: int,
-                   out_size: tuple[int, ...]) -> np.ndarray:
+    def _polyphase(self, xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilation: tuple[int, ...],
+                   groups: int, out_size: tuple[int, ...]) -> np.ndarray:
         """A dilated stride-1 convolution is prod(dilation) undilated ones, one per polyphase sub-grid.
 
         Output position i only reads input rows i, i + d, i + 2d, ...: all congruent to
@@ -81,7 +90,7 @@ class AlgorithmBackend:
             grid = (slice(None), slice(None)) + tuple(slice(r, None, d) for r, d in zip(phase, dilation))
             sub_out = tuple(-(-(o - r) // d) for o, r, d in zip(out_size, phase, dilation))
             sub_x = np.ascontiguousarray(xp[grid])
-            y[grid] = self.conv_valid(sub_x, w, unit, unit, groups, sub_out)
+            y[grid] = self.conv_valid(sub_x, w, unit, unit, groups, sub_out, bias)
         return y
 
 

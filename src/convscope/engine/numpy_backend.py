@@ -18,7 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
-def _windows(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+def windows(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
              dilation: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
     """A view (N, C, *out, *kernel) of every (strided, dilated) window of ``xp``."""
     nd = len(kernel_size)
@@ -34,7 +34,7 @@ def _columns(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ..
     """im2col: (G, Cin_g * K, N * L) where K = prod(kernel), L = prod(out)."""
     nd = len(kernel_size)
     batch, channels = xp.shape[:2]
-    win = _windows(xp, kernel_size, stride, dilation, out_size)
+    win = windows(xp, kernel_size, stride, dilation, out_size)
     win = win.reshape((batch, groups, channels // groups) + win.shape[2:])  # (N, G, Cg, *out, *k)
     order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))        # (G, Cg, *k, N, *out)
     cols = win.transpose(order)
@@ -90,7 +90,7 @@ def conv_input_grad(gy: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dila
 def window_max(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
                dilation: tuple[int, ...], out_size: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     nd = len(kernel_size)
-    win = _windows(xp, kernel_size, stride, dilation, out_size)
+    win = windows(xp, kernel_size, stride, dilation, out_size)
     flat = win.reshape(win.shape[: 2 + nd] + (-1,))                  # (N, C, *out, K)
     best = np.argmax(flat, axis=-1)                                   # first max; NaN wins, as in torch
     values = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]

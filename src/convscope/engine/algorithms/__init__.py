@@ -8,7 +8,9 @@ Each module defines
 * ``unsupported(problem) -> str | None``: why it cannot run this problem (None: it can);
 * ``cost(problem) -> float``: estimated seconds on this kind of machine (the cost model);
 * ``scratch(problem) -> int``: bytes of scratch if run in one piece (row bands use it);
-* ``conv_valid(xp, w, stride, dilation, groups, out_size) -> y``.
+* ``conv_valid(xp, w, stride, dilation, groups, out_size) -> y``; an algorithm that sets
+  ``FUSES_BIAS = True`` also takes ``bias=`` and adds it while the output is in cache
+  (a separate pass over a large output costs as much as a small convolution).
 
 ``choose(problem)`` picks the cheapest supported algorithm; ``backend="auto"`` uses it.
 Each algorithm is also a backend name of its own, so the oracle tests can hold every
