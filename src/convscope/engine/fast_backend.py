@@ -8,19 +8,19 @@ backend until faster ones exist.
 from __future__ import annotations
 
 from itertools import product
+from math import prod
 from types import ModuleType
 
 import numpy as np
 
 from . import gradients, numpy_backend
-from .algorithms import ALGORITHMS, Problem, choose
+from .algorithms import ALGORITHMS, Problem, choose, machine
 from .errors import BackendError
 
 
-# The split copies every sub-grid and runs prod(dilation) smaller problems, costs the model
-# does not see; it must promise a clear saving (measured on case h: a predicted 12% saving
-# was a 30% loss).
-POLYPHASE_MARGIN = 0.75
+# The split's estimate includes its two copies, but its smaller grids run less efficiently
+# than the model assumes; it must promise a clear saving.
+POLYPHASE_MARGIN = 0.85
 
 
 class AlgorithmBackend:
@@ -81,26 +81,34 @@ class AlgorithmBackend:
         Output position i only reads input rows i, i + d, i + 2d, ...: all congruent to
         i mod d. So the rows (and columns, ...) with phase r form an ordinary input for an
         ordinary kernel, and the fast undilated algorithms (Winograd, the 3x3 direct loop)
-        apply to each sub-grid.
+        apply. The sub-grids are stacked along the batch axis, so that is one convolution;
+        a phase with fewer rows is zero-extended, and the extra output rows are dropped.
         """
-        nd = len(dilation)
-        unit = (1,) * nd
-        y = np.empty(xp.shape[:1] + (w.shape[0],) + tuple(out_size), dtype=xp.dtype)
-        for phase in product(*[range(min(d, o)) for d, o in zip(dilation, out_size)]):
-            grid = (slice(None), slice(None)) + tuple(slice(r, None, d) for r, d in zip(phase, dilation))
-            sub_out = tuple(-(-(o - r) // d) for o, r, d in zip(out_size, phase, dilation))
-            sub_x = np.ascontiguousarray(xp[grid])
-            y[grid] = self.conv_valid(sub_x, w, unit, unit, groups, sub_out, bias)
+        batch, channels, nd = xp.shape[0], xp.shape[1], len(dilation)
+        sub_out = tuple(-(-o // d) for o, d in zip(out_size, dilation))
+        sub_in = tuple(o + k - 1 for o, k in zip(sub_out, w.shape[2:]))
+        phases = list(product(*map(range, dilation)))
+        stacked = np.zeros((len(phases), batch, channels) + sub_in, xp.dtype)  # (D, N, C, *sub_in)
+        for index, phase in enumerate(phases):
+            grid = xp[(slice(None), slice(None)) + tuple(slice(r, None, d) for r, d in zip(phase, dilation))]
+            stacked[(index, slice(None), slice(None)) + tuple(slice(0, n) for n in grid.shape[2:])] = grid
+        sub = self.conv_valid(stacked.reshape((-1, channels) + sub_in), w, (1,) * nd, (1,) * nd, groups,
+                              sub_out, bias).reshape((len(phases), batch, w.shape[0]) + sub_out)
+        y = np.empty((batch, w.shape[0]) + tuple(out_size), dtype=xp.dtype)
+        for index, phase in enumerate(phases):
+            dest = (slice(None), slice(None)) + tuple(slice(r, None, d) for r, d in zip(phase, dilation))
+            counts = tuple(-(-(o - r) // d) for o, r, d in zip(out_size, phase, dilation))
+            y[dest] = sub[(index, slice(None), slice(None)) + tuple(slice(0, c) for c in counts)]
         return y
 
 
 def _polyphase_cost(p: Problem) -> float:
-    """The cost model's estimate for the polyphase split: the best algorithm on each sub-grid."""
-    total = 0.0
-    for phase in product(*[range(min(d, o)) for d, o in zip(p.dilation, p.out_size)]):
-        out = tuple(-(-(o - r) // d) for o, r, d in zip(p.out_size, phase, p.dilation))
-        size = tuple(-(-(n - r) // d) for n, r, d in zip(p.padded_size, phase, p.dilation))
-        sub = Problem(p.batch, p.in_channels, p.out_channels, p.groups, size, p.kernel_size, p.stride,
-                      (1,) * p.nd, out, p.itemsize)
-        total += ALGORITHMS[choose(sub)].cost(sub)
-    return total
+    """The cost model's estimate for the polyphase split: the best algorithm on the stacked sub-grids,
+    and two copies (in and out) of the data."""
+    sub_out = tuple(-(-o // d) for o, d in zip(p.out_size, p.dilation))
+    sub_in = tuple(o + k - 1 for o, k in zip(sub_out, p.kernel_size))
+    phases = prod(p.dilation)
+    sub = Problem(p.batch * phases, p.in_channels, p.out_channels, p.groups, sub_in, p.kernel_size, p.stride,
+                  (1,) * p.nd, sub_out, p.itemsize)
+    copies = 2 * (sub.nbytes(sub.batch, p.in_channels, *sub_in) + sub.nbytes(sub.batch, p.out_channels, *sub_out))
+    return ALGORITHMS[choose(sub)].cost(sub) + copies / machine.STREAM_BYTES

@@ -6,7 +6,8 @@
   the cost model) serves the backward pass too. Strided layers use col2im.
 * grad_weight: at stride 1, tap t of the kernel sees the flat padded input shifted by
   one offset, so its gradient is one GEMM of grad_output with a *view* of the input
-  (summed over the batch); depthwise layers use compiled loops; otherwise im2col.
+  (summed over the batch): the route for many channels. Depthwise layers use compiled
+  loops; the rest, blocked im2col (grad_output @ columns.T, block by block).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from math import prod
 import numpy as np
 
 from . import numpy_backend
-from .algorithms import direct
+from .algorithms import direct, im2col
 from .padding import pad
 
 Forward = Callable[[np.ndarray, np.ndarray, tuple[int, ...], tuple[int, ...], int, tuple[int, ...]], np.ndarray]
@@ -55,9 +56,10 @@ def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], st
     nd = len(kernel_size)
     if groups == xp.shape[1] and groups > 1 and nd == 2:
         return direct.weight_grad(gy, xp, kernel_size, stride, dilation, groups)
-    if any(s > 1 for s in stride):
-        return numpy_backend.conv_weight_grad(gy, xp, kernel_size, stride, dilation, groups)
-    return _implicit_weight_grad(gy, xp, kernel_size, dilation, groups)
+    if all(s == 1 for s in stride) and xp.shape[1] // groups >= 32:
+        # many channels per tap make the per-tap GEMMs efficient, and they copy nothing
+        return _implicit_weight_grad(gy, xp, kernel_size, dilation, groups)
+    return im2col.weight_grad(gy, xp, kernel_size, stride, dilation, groups)
 
 
 def _implicit_weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...],

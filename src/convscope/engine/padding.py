@@ -77,13 +77,16 @@ def pad_backward(grad: np.ndarray, pads: tuple[tuple[int, int], ...], mode: str 
     if all(p == (0, 0) for p in pads):
         return grad
     first_axis = grad.ndim - len(pads)
+    if mode == "zeros" and all(b >= 0 and a >= 0 for b, a in pads):
+        # Cropping is the whole backward of zero padding: one copy, no scatter.
+        keep = tuple(slice(b, n - a) for n, (b, a) in zip(grad.shape[first_axis:], pads))
+        return np.ascontiguousarray(grad[(...,) + keep])
     for axis, (before, after) in reversed(list(enumerate(pads, start=first_axis))):
         if before == after == 0:
             continue
         size = grad.shape[axis] - before - after
         index = source_index(size, before, after, mode)
-        if mode == "zeros":
-            # Cropping is the whole backward of zero padding: no scatter needed.
+        if mode == "zeros":  # a negative pad (a crop) does not occur with zeros: the spec refuses it
             grad = np.take(grad, np.arange(before, before + size), axis=axis)
             continue
         moved = np.moveaxis(grad, axis, 0)  # (padded, ...)

@@ -34,7 +34,7 @@ def cost(p: Problem) -> float:
     three = p.kernel_size == (3, 3) and p.unit_stride and all(d == 1 for d in p.dilation)
     cin_g = p.in_channels // p.groups
     # each output pixel's loads and stores are shared by fewer multiplies when channels are few
-    rate = machine.JIT_3X3_FLOPS * cin_g / (cin_g + 1.5) if three else machine.JIT_FLOPS
+    rate = machine.JIT_3X3_FLOPS * cin_g / (cin_g + 3) if three else machine.JIT_FLOPS
     if p.out_size[-1] < 8:
         rate *= 0.3  # rows too short to vectorise
     return p.flops / rate + 3 * machine.CALL
@@ -138,13 +138,19 @@ def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover 
         channel = (o // og) * cg + c
         for u in range(kh):
             for v in range(kw):
-                total = 0.0
+                total = 0.0  # float64 across rows; each row's sum stays in the input's type so it vectorises
                 for n in range(batch):
                     for i in range(out_h):
                         g_row = gy[n, o, i]
-                        x_row = xp[n, channel, i * sh + u * dh]
-                        for j in range(out_w):
-                            total += g_row[j] * x_row[j * sw + v * dw]
+                        x_row = xp[n, channel, i * sh + u * dh, v * dw:]  # sliced: no wraparound check
+                        row = g_row[0] * 0
+                        if sw == 1:
+                            for j in range(out_w):
+                                row += g_row[j] * x_row[j]
+                        else:
+                            for j in range(out_w):
+                                row += g_row[j] * x_row[j * sw]
+                        total += row
                 gw[o, c, u, v] = total
 
 

@@ -85,3 +85,34 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
                 if bias is not None:
                     dest += bias[g * out_g:(g + 1) * out_g, None]
     return out.reshape((p.batch, p.out_channels) + tuple(out_size))
+
+
+def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...], groups: int) -> np.ndarray:
+    """grad_weight = grad_output @ columns.T, summed block by block over the same blocks as
+    the forward pass, so no whole-batch column matrix is ever formed."""
+    out_size = gy.shape[2:]
+    w_shape = (gy.shape[1], xp.shape[1] // groups) + tuple(kernel_size)
+    p = Problem(xp.shape[0], xp.shape[1], gy.shape[1], groups, tuple(xp.shape[2:]), tuple(kernel_size),
+                tuple(stride), tuple(dilation), tuple(out_size), xp.dtype.itemsize)
+    nd, cin_g, out_g = p.nd, p.in_channels // groups, p.out_channels // groups
+    k_len, row_len = cin_g * p.taps, prod(out_size[1:])
+    images, rows = _blocks(p)
+    win = windows(xp, p.kernel_size, stride, dilation, out_size)        # (N, C, *out, *k) view
+    order = (0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))        # (n, Cg, *k, *out)
+    g_flat = np.ascontiguousarray(gy).reshape(p.batch, p.out_channels, -1)  # (N, O, L)
+    gw = np.zeros((groups, out_g, k_len), dtype=gy.dtype)
+    buffer = np.empty(scratch(p) // p.itemsize, dtype=xp.dtype)
+    for n0 in range(0, p.batch, images):
+        n1 = min(p.batch, n0 + images)
+        for r0 in range(0, out_size[0], rows):
+            r1 = min(out_size[0], r0 + rows)
+            for g in range(groups):
+                src = win[n0:n1, g * cin_g:(g + 1) * cin_g, r0:r1].transpose(order)
+                cols = buffer[:src.size].reshape(src.shape)
+                np.copyto(cols, src)
+                cols = cols.reshape(n1 - n0, k_len, -1)                           # (n, Cg*K, span)
+                grad = g_flat[n0:n1, g * out_g:(g + 1) * out_g, r0 * row_len:r1 * row_len]  # (n, Og, span)
+                for i in range(n1 - n0):
+                    gw[g] += grad[i] @ cols[i].T
+    return gw.reshape(w_shape)
