@@ -130,7 +130,9 @@ def prewarm_case(case: Case) -> Case:
 def prewarm(case: Case, backend: str) -> None:
     """Run ``backend`` once on :func:`prewarm_case` (``auto``: every algorithm, and auto)."""
     import convscope
+    from convscope.engine.algorithms import direct
 
+    direct.compile_all()
     tiny = prewarm_case(case)
     x, w, b = tiny.data()
     if backend == "torch":

@@ -1,10 +1,11 @@
 """Direct convolution compiled with numba: the textbook loops, run at machine speed.
 
 The same arithmetic as the reference backend, reordered so the innermost loop walks
-one output row with a single weight held in a register (the compiler vectorises it),
-and parallel over (image, output channel) planes. It wins where a GEMM has nothing to
-chew on: tiny inputs, depthwise convolutions (one input channel per output), and
-layers with one or two input channels.
+a run of outputs with the weights held in registers (the compiler vectorises it, with
+AVX-512 where the CPU has it, which the BLAS here is not allowed to use), and parallel
+over (image, output channel) planes. It wins where a GEMM has little to chew on: tiny
+inputs, depthwise convolutions, layers with few input channels, and 3x3 layers of
+a few dozen channels.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ def unsupported(p: Problem) -> str | None:
 
 
 def cost(p: Problem) -> float:
-    three = p.kernel_size == (3, 3) and p.unit_stride and all(d == 1 for d in p.dilation)
+    three = p.kernel_size == (3, 3) and p.unit_stride
     cin_g = p.in_channels // p.groups
     # each output pixel's loads and stores are shared by fewer multiplies when channels are few
-    rate = machine.JIT_3X3_FLOPS * cin_g / (cin_g + 3) if three else machine.JIT_FLOPS
+    rate = machine.JIT_3X3_FLOPS * cin_g / (cin_g + 4) if three else machine.JIT_FLOPS
     if p.out_size[-1] < 8:
         rate *= 0.3  # rows too short to vectorise
     return p.flops / rate + 3 * machine.CALL
@@ -69,29 +70,91 @@ def _general(xp, w, bias, y, groups, sh, sw, dh, dw):  # pragma: no cover - comp
             y[n, o, i, :] = acc
 
 
-def _three_by_three(xp, w, bias, y, groups):  # pragma: no cover - compiled
-    """3x3, stride 1, dilation 1 (the depthwise layers of MobileNet): the nine weights of
-    each channel sit in registers and each output row is one vectorised pass."""
+# The 3x3 kernels walk each plane as one flat run over the padded grid: output p reads
+# input p + u*dh*W + v*dw, so each tap is a shifted slice and one long loop vectorises
+# (rows of 28 or 32 outputs are too short to). The W - out_w junk outputs between rows
+# are computed and dropped. Runs of FLAT_BLOCK outputs keep the sums in the L1 cache.
+FLAT_BLOCK = 1024
+
+
+def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+    """3x3, stride 1, any dilation, one output channel per task (depthwise layers)."""
     batch, out_channels, out_h, out_w = y.shape
-    cg = w.shape[1]
+    cg, width = w.shape[1], xp.shape[3]
     og = out_channels // groups
+    run = (out_h - 1) * width + out_w
     for plane in numba.prange(batch * out_channels):
         n, o = plane // out_channels, plane % out_channels
         c0 = (o // og) * cg
-        out = y[n, o]
-        out[:, :] = bias[o]
-        for c in range(cg):
-            x = xp[n, c0 + c]
-            k = w[o, c]
-            w00, w01, w02 = k[0, 0], k[0, 1], k[0, 2]
-            w10, w11, w12 = k[1, 0], k[1, 1], k[1, 2]
-            w20, w21, w22 = k[2, 0], k[2, 1], k[2, 2]
+        acc = np.empty(run, y.dtype)
+        acc[:] = bias[o]
+        for j0 in range(0, run, FLAT_BLOCK):
+            a = acc[j0:min(run, j0 + FLAT_BLOCK)]
+            for c in range(cg):
+                # slices, not j + offset: numba cannot prove j + offset >= 0, and its
+                # wraparound check would stop the loop from vectorising
+                x = xp[n, c0 + c].reshape(-1)[j0:]
+                s0, s1, s2 = x, x[dw:], x[2 * dw:]
+                s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
+                s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
+                k = w[o, c]
+                k0, k1, k2, k3, k4 = k[0, 0], k[0, 1], k[0, 2], k[1, 0], k[1, 1]
+                k5, k6, k7, k8 = k[1, 2], k[2, 0], k[2, 1], k[2, 2]
+                for j in range(a.size):
+                    a[j] += (k0 * s0[j] + k1 * s1[j] + k2 * s2[j] + k3 * s3[j] + k4 * s4[j]
+                             + k5 * s5[j] + k6 * s6[j] + k7 * s7[j] + k8 * s8[j])
+        for i in range(out_h):
+            y[n, o, i, :] = acc[i * width:i * width + out_w]
+
+
+def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+    """As :func:`_three_by_three`, four output channels per task: each input load feeds 36
+    multiplies instead of 9 (about 30% faster when channels per group are a multiple of 4).
+    ``w`` is (O, Cg, 9)."""
+    batch, out_channels, out_h, out_w = y.shape
+    cg, width = w.shape[1], xp.shape[3]
+    og = out_channels // groups
+    run = (out_h - 1) * width + out_w
+    quads = out_channels // 4
+    for task in numba.prange(batch * quads):
+        n, o = task // quads, (task % quads) * 4
+        c0 = (o // og) * cg
+        acc = np.empty((4, run), y.dtype)
+        for q in range(4):
+            acc[q, :] = bias[o + q]
+        for j0 in range(0, run, FLAT_BLOCK):
+            j1 = min(run, j0 + FLAT_BLOCK)
+            a0, a1, a2, a3 = acc[0, j0:j1], acc[1, j0:j1], acc[2, j0:j1], acc[3, j0:j1]
+            for c in range(cg):
+                x = xp[n, c0 + c].reshape(-1)[j0:]
+                s0, s1, s2 = x, x[dw:], x[2 * dw:]
+                s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
+                s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
+                # the 36 weights as scalars: read through an array, they would be reloaded
+                # every iteration (the compiler cannot rule out that the sums alias them)
+                p0, q0, r0, t0 = w[o, c, 0], w[o + 1, c, 0], w[o + 2, c, 0], w[o + 3, c, 0]
+                p1, q1, r1, t1 = w[o, c, 1], w[o + 1, c, 1], w[o + 2, c, 1], w[o + 3, c, 1]
+                p2, q2, r2, t2 = w[o, c, 2], w[o + 1, c, 2], w[o + 2, c, 2], w[o + 3, c, 2]
+                p3, q3, r3, t3 = w[o, c, 3], w[o + 1, c, 3], w[o + 2, c, 3], w[o + 3, c, 3]
+                p4, q4, r4, t4 = w[o, c, 4], w[o + 1, c, 4], w[o + 2, c, 4], w[o + 3, c, 4]
+                p5, q5, r5, t5 = w[o, c, 5], w[o + 1, c, 5], w[o + 2, c, 5], w[o + 3, c, 5]
+                p6, q6, r6, t6 = w[o, c, 6], w[o + 1, c, 6], w[o + 2, c, 6], w[o + 3, c, 6]
+                p7, q7, r7, t7 = w[o, c, 7], w[o + 1, c, 7], w[o + 2, c, 7], w[o + 3, c, 7]
+                p8, q8, r8, t8 = w[o, c, 8], w[o + 1, c, 8], w[o + 2, c, 8], w[o + 3, c, 8]
+                for j in range(j1 - j0):
+                    v0, v1, v2, v3, v4 = s0[j], s1[j], s2[j], s3[j], s4[j]
+                    v5, v6, v7, v8 = s5[j], s6[j], s7[j], s8[j]
+                    a0[j] += (p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3 + p4 * v4
+                              + p5 * v5 + p6 * v6 + p7 * v7 + p8 * v8)
+                    a1[j] += (q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3 + q4 * v4
+                              + q5 * v5 + q6 * v6 + q7 * v7 + q8 * v8)
+                    a2[j] += (r0 * v0 + r1 * v1 + r2 * v2 + r3 * v3 + r4 * v4
+                              + r5 * v5 + r6 * v6 + r7 * v7 + r8 * v8)
+                    a3[j] += (t0 * v0 + t1 * v1 + t2 * v2 + t3 * v3 + t4 * v4
+                              + t5 * v5 + t6 * v6 + t7 * v7 + t8 * v8)
+        for q in range(4):
             for i in range(out_h):
-                r0, r1, r2, dest = x[i], x[i + 1], x[i + 2], out[i]
-                for j in range(out_w):
-                    dest[j] += (w00 * r0[j] + w01 * r0[j + 1] + w02 * r0[j + 2]
-                                + w10 * r1[j] + w11 * r1[j + 1] + w12 * r1[j + 2]
-                                + w20 * r2[j] + w21 * r2[j + 1] + w22 * r2[j + 2])
+                y[n, o + q, i, :] = acc[q, i * width:i * width + out_w]
 
 
 def _compiled(kernel):  # type: ignore[no-untyped-def]
@@ -111,6 +174,7 @@ def _compiled(kernel):  # type: ignore[no-untyped-def]
 
 PARALLEL_MIN_FLOPS = 2_000_000
 _GENERAL, _THREE_BY_THREE = _compiled(_general), _compiled(_three_by_three)
+_THREE_BY_THREE_X4 = _compiled(_three_by_three_x4)
 
 
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -121,8 +185,11 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     xp = np.ascontiguousarray(xp)
     bias = np.zeros(w.shape[0], xp.dtype) if bias is None else np.ascontiguousarray(bias, dtype=xp.dtype)
     which = 0 if 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS else 1
-    if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1):
-        _THREE_BY_THREE[which](xp, w, bias, y, groups)
+    if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1):
+        if (w.shape[0] // groups) % 4 == 0:
+            _THREE_BY_THREE_X4[which](xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups, *dilation)
+        else:
+            _THREE_BY_THREE[which](xp, w, bias, y, groups, *dilation)
     else:
         _GENERAL[which](xp, w, bias, y, groups, stride[0], stride[1], dilation[0], dilation[1])
     return y
@@ -155,6 +222,21 @@ def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover 
 
 
 _WEIGHT_GRAD = _compiled(_weight_grad_loops)
+
+
+def compile_all(dtype: type = np.float32) -> None:
+    """Compile (or load from numba's cache) every kernel, parallel and serial, for ``dtype``.
+
+    A timing harness calls this first: which copy runs depends on the problem's size, so
+    a small warm-up call would leave the parallel copies to compile inside a timed call.
+    """
+    x, w, b = np.zeros((1, 4, 5, 5), dtype), np.zeros((4, 4, 3, 3), dtype), np.zeros(4, dtype)
+    y, gw = np.empty((1, 4, 3, 3), dtype), np.empty((4, 4, 3, 3), dtype)
+    for which in (0, 1):
+        _GENERAL[which](x, w, b, y, 1, 1, 1, 1, 1)
+        _THREE_BY_THREE[which](x, w, b, y, 1, 1, 1)
+        _THREE_BY_THREE_X4[which](x, w.reshape(4, 4, 9), b, y, 1, 1, 1)
+        _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
 
 
 def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
