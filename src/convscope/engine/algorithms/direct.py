@@ -73,7 +73,8 @@ def _general(xp, w, bias, y, groups, sh, sw, dh, dw):  # pragma: no cover - comp
 # The 3x3 kernels walk each plane as one flat run over the padded grid: output p reads
 # input p + u*dh*W + v*dw, so each tap is a shifted slice and one long loop vectorises
 # (rows of 28 or 32 outputs are too short to). The W - out_w junk outputs between rows
-# are computed and dropped. Runs of FLAT_BLOCK outputs keep the sums in the L1 cache.
+# are computed and dropped. Bands of rows (about FLAT_BLOCK outputs) keep the sums in the
+# L1 cache and the scratch small whatever the image size.
 FLAT_BLOCK = 1024
 
 
@@ -82,18 +83,19 @@ def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compi
     batch, out_channels, out_h, out_w = y.shape
     cg, width = w.shape[1], xp.shape[3]
     og = out_channels // groups
-    run = (out_h - 1) * width + out_w
+    rows = max(1, FLAT_BLOCK // width)
     for plane in numba.prange(batch * out_channels):
         n, o = plane // out_channels, plane % out_channels
         c0 = (o // og) * cg
-        acc = np.empty(run, y.dtype)
-        acc[:] = bias[o]
-        for j0 in range(0, run, FLAT_BLOCK):
-            a = acc[j0:min(run, j0 + FLAT_BLOCK)]
+        acc = np.empty(rows * width, y.dtype)
+        for i0 in range(0, out_h, rows):
+            i1 = min(out_h, i0 + rows)
+            a = acc[:(i1 - i0 - 1) * width + out_w]  # the run of outputs rows i0..i1-1 span
+            a[:] = bias[o]
             for c in range(cg):
                 # slices, not j + offset: numba cannot prove j + offset >= 0, and its
                 # wraparound check would stop the loop from vectorising
-                x = xp[n, c0 + c].reshape(-1)[j0:]
+                x = xp[n, c0 + c].reshape(-1)[i0 * width:]
                 s0, s1, s2 = x, x[dw:], x[2 * dw:]
                 s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
                 s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
@@ -103,8 +105,8 @@ def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compi
                 for j in range(a.size):
                     a[j] += (k0 * s0[j] + k1 * s1[j] + k2 * s2[j] + k3 * s3[j] + k4 * s4[j]
                              + k5 * s5[j] + k6 * s6[j] + k7 * s7[j] + k8 * s8[j])
-        for i in range(out_h):
-            y[n, o, i, :] = acc[i * width:i * width + out_w]
+            for i in range(i0, i1):
+                y[n, o, i, :] = acc[(i - i0) * width:(i - i0) * width + out_w]
 
 
 def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
@@ -114,19 +116,19 @@ def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - co
     batch, out_channels, out_h, out_w = y.shape
     cg, width = w.shape[1], xp.shape[3]
     og = out_channels // groups
-    run = (out_h - 1) * width + out_w
     quads = out_channels // 4
+    rows = max(1, FLAT_BLOCK // width)
     for task in numba.prange(batch * quads):
         n, o = task // quads, (task % quads) * 4
         c0 = (o // og) * cg
-        acc = np.empty((4, run), y.dtype)
-        for q in range(4):
-            acc[q, :] = bias[o + q]
-        for j0 in range(0, run, FLAT_BLOCK):
-            j1 = min(run, j0 + FLAT_BLOCK)
-            a0, a1, a2, a3 = acc[0, j0:j1], acc[1, j0:j1], acc[2, j0:j1], acc[3, j0:j1]
+        acc = np.empty((4, rows * width), y.dtype)
+        for i0 in range(0, out_h, rows):
+            i1 = min(out_h, i0 + rows)
+            span = (i1 - i0 - 1) * width + out_w
+            a0, a1, a2, a3 = acc[0, :span], acc[1, :span], acc[2, :span], acc[3, :span]
+            a0[:], a1[:], a2[:], a3[:] = bias[o], bias[o + 1], bias[o + 2], bias[o + 3]
             for c in range(cg):
-                x = xp[n, c0 + c].reshape(-1)[j0:]
+                x = xp[n, c0 + c].reshape(-1)[i0 * width:]
                 s0, s1, s2 = x, x[dw:], x[2 * dw:]
                 s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
                 s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
@@ -141,7 +143,7 @@ def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - co
                 p6, q6, r6, t6 = w[o, c, 6], w[o + 1, c, 6], w[o + 2, c, 6], w[o + 3, c, 6]
                 p7, q7, r7, t7 = w[o, c, 7], w[o + 1, c, 7], w[o + 2, c, 7], w[o + 3, c, 7]
                 p8, q8, r8, t8 = w[o, c, 8], w[o + 1, c, 8], w[o + 2, c, 8], w[o + 3, c, 8]
-                for j in range(j1 - j0):
+                for j in range(span):
                     v0, v1, v2, v3, v4 = s0[j], s1[j], s2[j], s3[j], s4[j]
                     v5, v6, v7, v8 = s5[j], s6[j], s7[j], s8[j]
                     a0[j] += (p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3 + p4 * v4
@@ -152,9 +154,9 @@ def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - co
                               + r5 * v5 + r6 * v6 + r7 * v7 + r8 * v8)
                     a3[j] += (t0 * v0 + t1 * v1 + t2 * v2 + t3 * v3 + t4 * v4
                               + t5 * v5 + t6 * v6 + t7 * v7 + t8 * v8)
-        for q in range(4):
-            for i in range(out_h):
-                y[n, o + q, i, :] = acc[q, i * width:i * width + out_w]
+            for q in range(4):
+                for i in range(i0, i1):
+                    y[n, o + q, i, :] = acc[q, (i - i0) * width:(i - i0) * width + out_w]
 
 
 def _compiled(kernel):  # type: ignore[no-untyped-def]

@@ -10,5 +10,5 @@ CACHED_COPY_BYTES = 15e9  # strided gather copies into a cache-sized block (im2c
 STREAM_BYTES = 20e9       # contiguous elementwise passes (add, multiply, pad)
 CALL = 4e-6               # fixed cost of one NumPy call
 JIT_FLOPS = 6e9           # numba direct loops, any kernel and stride, 2 threads
-JIT_3X3_FLOPS = 200e9     # numba 3x3 stride-1 kernel with the weights in registers, many channels
+JIT_3X3_FLOPS = 220e9     # numba 3x3 stride-1 kernel with the weights in registers, many channels
 FFT_POINTS = 60e6         # real FFT points per second, times log2 of the length
