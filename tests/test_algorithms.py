@@ -37,6 +37,23 @@ def test_algorithm_matches_torch_on_its_own(name: str) -> None:
     run()
 
 
+@pytest.mark.parametrize("out_channels,groups,dilation", [(8, 1, 1), (6, 1, (1, 3)), (8, 2, 2), (4, 4, 1)])
+@pytest.mark.parametrize("width", [5, 1500])  # one band of many rows; a row wider than a band
+def test_direct_three_by_three_paths_match_torch(out_channels, groups, dilation, width) -> None:
+    """The flat 3x3 loops: four output channels per pass (per-group counts divisible by 4)
+    or one (the rest, depthwise included), any dilation, bands of rows of any width."""
+    import torch
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 4, 9, width), dtype=np.float32)
+    w = rng.standard_normal((out_channels, 4 // groups, 3, 3), dtype=np.float32)
+    b = rng.standard_normal(out_channels, dtype=np.float32)
+    y = cs.conv2d(x, w, b, padding=2, dilation=dilation, groups=groups, backend="direct")
+    expected = torch.nn.functional.conv2d(*map(torch.from_numpy, (x, w, b)), padding=2, dilation=dilation,
+                                          groups=groups).numpy()
+    assert_matches(y, expected, "direct 3x3")
+
+
 def test_an_algorithm_refuses_what_it_cannot_do_and_auto_does_not() -> None:
     x, w = np.ones((1, 2, 9, 9), np.float32), np.ones((3, 2, 3, 3), np.float32)
     with pytest.raises(cs.BackendError, match='backend="implicit" cannot run this convolution.*stride 1'):
