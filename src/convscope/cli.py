@@ -195,3 +195,12 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
         run_bench(cases, quick=quick, out=out, memory=memory, backward=backward, console=console,
                   command=bench_command(cases, quick=quick, out=out, memory=memory, backward=backward))
     console.print(f"total {perf_counter() - start:.1f} s")
+
+
+def _register_commands() -> None:
+    from . import cli_filters
+
+    cli_filters.register(app)
+
+
+_register_commands()

@@ -17,7 +17,6 @@ from . import gradients, numpy_backend
 from .algorithms import ALGORITHMS, Problem, choose, machine
 from .errors import BackendError
 
-
 # The split's estimate includes its two copies, but its smaller grids run less efficiently
 # than the model assumes; it must promise a clear saving.
 POLYPHASE_MARGIN = 0.85
@@ -31,13 +30,13 @@ class AlgorithmBackend:
     conv_weight_grad = staticmethod(gradients.weight_grad)
     window_max = staticmethod(numpy_backend.window_max)
 
-    _instances: dict[str, "AlgorithmBackend"] = {}
+    _instances: dict[str, AlgorithmBackend] = {}
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     @classmethod
-    def named(cls, name: str) -> "AlgorithmBackend":
+    def named(cls, name: str) -> AlgorithmBackend:
         if name not in cls._instances:
             cls._instances[name] = cls(name)
         return cls._instances[name]

@@ -1,0 +1,154 @@
+"""``convscope filter``, ``convscope gallery`` and ``convscope exercise sobel``: kernels on photos.
+
+Thin faces over :mod:`convscope.filters`, :mod:`convscope.images`, :mod:`convscope.plots`
+and the Sobel exercise. Every input is read and checked before anything is written, and
+every file appears only once complete, so a bad request leaves nothing at ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .engine.errors import ConvScopeError
+from .images import MAX_PIXELS, ImageError, atomic_write
+
+SOURCE_HELP = "An image file (PNG, JPEG, BMP, TIFF) or a sample photo: camera, coins, astronaut, ..."
+
+
+class Padding(str, Enum):
+    zeros = "zeros"
+    reflect = "reflect"
+    symmetric = "symmetric"
+    replicate = "replicate"
+    circular = "circular"
+
+
+class Exercise(str, Enum):
+    sobel = "sobel"
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def _check_out_file(out: str, suffixes: tuple[str, ...] = (".png", ".svg")) -> Path:
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise ImageError(f"cannot write {out!r}", expected="a " + " or ".join(suffixes) + " file name",
+                         got=repr(path.suffix or "no extension"), fix=f"name it something{suffixes[0]}")
+    if not path.parent.is_dir():
+        raise ImageError(f"cannot write {out!r}", expected="an existing folder",
+                         got=f"no folder {str(path.parent)!r}", fix="create the folder first")
+    return path
+
+
+def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPLE", help=SOURCE_HELP)],
+                   out: Annotated[str, typer.Option("--out", help="Where to write the response (.png).")],
+                   kernel: Annotated[str | None, typer.Option("--kernel", help="A named kernel (see `convscope "
+                                                              "gallery`), e.g. sobel_x, gaussian7_s2.")] = None,
+                   kernel_file: Annotated[str | None, typer.Option("--kernel-file", help="A text file: one kernel "
+                                                                   "row per line.")] = None,
+                   padding_mode: Annotated[Padding, typer.Option("--padding-mode", help="How the border is "
+                                                                 "extended.")] = Padding.reflect,
+                   flip: Annotated[bool, typer.Option("--flip", help="True convolution: flip the kernel "
+                                                      "first.")] = False,
+                   max_pixels: Annotated[int, typer.Option("--max-pixels", help="Refuse larger images.")]
+                   = MAX_PIXELS) -> None:
+    """Slide one kernel over a photo and write its response (signed maps centred on grey)."""
+    from . import filters, images
+
+    if (kernel is None) == (kernel_file is None):
+        raise ConvScopeError("say which kernel", expected="exactly one of --kernel NAME or --kernel-file FILE",
+                             got="both" if kernel else "neither", fix="e.g. --kernel sobel_x")
+    path = _check_out_file(out, (".png",))
+    chosen = filters.read_kernel_file(kernel_file) if kernel_file else filters.get(kernel)  # type: ignore[arg-type]
+    image, label = images.load_any(source, max_pixels=max_pixels)
+    shown = filters.show(image, chosen, padding_mode.value, flip)
+    images.save(path, shown.display)
+    what = "true convolution (flipped)" if flip else "cross-correlation"
+    _console().print(f"{chosen.name} on {label} ({image.shape[1]}x{image.shape[0]}"
+                     f"{', grey' if chosen.signed and image.ndim == 3 else ''}), {what}, "
+                     f"padding {padding_mode.value}: {shown.display.range_text}\n"
+                     f"  responds to: {chosen.responds_to}\n  wrote {path}")
+
+
+def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HELP)] = "camera",
+                    out: Annotated[str, typer.Option("--out", help="Where to write the grid (.png or .svg).")]
+                    = "gallery.png",
+                    padding_mode: Annotated[Padding, typer.Option("--padding-mode", help="How the border is "
+                                                                  "extended.")] = Padding.reflect,
+                    max_pixels: Annotated[int, typer.Option("--max-pixels", help="Refuse larger images.")]
+                    = MAX_PIXELS) -> None:
+    """A grid of the input and every named kernel's output, each with its range."""
+    from . import filters, images, plots
+
+    path = _check_out_file(out)
+    source, label = images.load_any(image, max_pixels=max_pixels)
+    shown = [filters.show(source, k, padding_mode.value) for k in filters.KERNELS.values()]
+    table = Table(title=f"filter gallery on {label} ({source.shape[1]}x{source.shape[0]}, "
+                        f"padding {padding_mode.value})")
+    for column in ("kernel", "size", "min", "max", "responds to"):
+        table.add_column(column, justify="right" if column in ("min", "max") else "left")
+    for result in shown:
+        k = result.kernel
+        table.add_row(k.name, f"{k.weights.shape[0]}x{k.weights.shape[1]}", f"{result.low:.3g}",
+                      f"{result.high:.3g}", k.responds_to)
+    plots.save_figure(plots.gallery_figure(source, label, shown), path)
+    console = _console()
+    console.print(table)
+    console.print(f"wrote {path}")
+
+
+def exercise_command(name: Annotated[Exercise, typer.Argument(help="The exercise to run.")],
+                     out: Annotated[str, typer.Option("--out", help="Folder for the figures, results.json "
+                                                      "and README.md (created if missing).")],
+                     image: Annotated[str, typer.Option("--image", help=SOURCE_HELP)] = "camera",
+                     size: Annotated[int, typer.Option("--size", min=8, max=1024, help="Train on the image "
+                                                       "shrunk to at most this many pixels a side.")] = 128,
+                     steps: Annotated[int, typer.Option("--steps", min=1, max=20000, help="Training steps.")]
+                     = 500,
+                     lr: Annotated[float, typer.Option("--lr", min=1e-6, max=10.0, help="Adam's step size.")]
+                     = 0.1,
+                     seed: Annotated[int, typer.Option("--seed", help="Seed of the random start.")] = 0) -> None:
+    """Seed 003's exercise: a hand-set Sobel Conv2d against SciPy, then the kernel learned."""
+    from . import images, plots
+    from .lessons import sobel_exercise
+
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ImageError(f"cannot write into {out!r}", expected="a folder", got="a file", fix="choose another --out")
+    picture, label = images.load_any(image, mode="grey")
+    stride = max(1, -(-max(picture.shape) // size))
+    picture = np.ascontiguousarray(picture[::stride, ::stride])  # every stride-th pixel: quick to train on
+    console = _console()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        tasks = {run: progress.add_task(f"training ({run})", total=steps) for run in ("engine", "torch")}
+        result = sobel_exercise.run_exercise(picture, steps=steps, lr=lr, seed=seed,
+                                             progress=lambda run, done: progress.update(tasks[run], completed=done))
+    folder.mkdir(parents=True, exist_ok=True)
+    plots.save_figure(plots.sobel_channels_figure(result.hand), folder / "sobel_channels.png")
+    plots.save_figure(plots.sobel_training_figure(result), folder / "sobel_training.png")
+    summary = {"exercise": "sobel", "image": label, **result.summary()}
+    atomic_write(folder / "results.json", lambda t: Path(t).write_text(json.dumps(summary, indent=2) + "\n"))
+    lines = result.report(label)
+    atomic_write(folder / "README.md", lambda t: Path(t).write_text("\n".join(lines) + "\n"))
+    console.print("\n".join(lines[2:]))
+    console.print(f"wrote {folder / 'sobel_channels.png'}, {folder / 'sobel_training.png'}, "
+                  f"{folder / 'results.json'}, {folder / 'README.md'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("filter")(filter_command)
+    app.command("gallery")(gallery_command)
+    app.command("exercise")(exercise_command)
