@@ -198,9 +198,10 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
 
 
 def _register_commands() -> None:
-    from . import cli_filters
+    from . import cli_filters, cli_inspect
 
     cli_filters.register(app)
+    cli_inspect.register(app)
 
 
 _register_commands()

@@ -3,7 +3,8 @@
 Nothing in here imports from the rest of convscope; everything else calls in.
 """
 
-from .arithmetic import effective_kernel, explain_output_size, output_size, same_padding, transposed_output_size
+from .arithmetic import (ReceptiveField, effective_kernel, explain_output_size, output_size, same_padding,
+                         transposed_output_size)
 from .conv import conv1d, conv1d_backward, conv2d, conv2d_backward, conv3d, conv3d_backward
 from .dispatch import BACKENDS
 from .errors import (BackendError, ChannelMismatchError, ChannelsLastError, ConvParameterError, ConvScopeError,
@@ -15,7 +16,7 @@ from .transpose import (conv_transpose1d, conv_transpose1d_backward, conv_transp
                         conv_transpose3d, conv_transpose3d_backward)
 
 __all__ = [
-    "BACKENDS", "BackendError", "ChannelMismatchError", "ChannelsLastError", "ConvParameterError",
+    "BACKENDS", "BackendError", "ReceptiveField", "ChannelMismatchError", "ChannelsLastError", "ConvParameterError",
     "ConvScopeError", "ConvShapeError", "KernelLayoutError", "KernelTooLargeError", "MissingAxisError",
     "avg_pool1d", "avg_pool1d_backward", "avg_pool2d", "avg_pool2d_backward", "avg_pool3d",
     "avg_pool3d_backward", "conv1d", "conv1d_backward", "conv2d", "conv2d_backward", "conv3d",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .errors import ConvParameterError, KernelTooLargeError
 
@@ -193,6 +194,41 @@ def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: 
         if not allow_negative:
             _check_non_negative("padding", p)
     return tuple((p, p) for p in pads)
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Where one output unit looks, along one axis (Araujo, Norris & Sim, Distill 2019).
+
+    ``size``: how many input positions the unit's value depends on (at most); ``jump``:
+    how far apart, in input positions, two neighbouring output units are (the product of
+    the strides so far); ``start``: the first input position the *first* output unit
+    reads (negative when it starts in the padding). Output unit ``i`` reads input
+    positions ``start + i*jump`` to ``start + i*jump + size - 1``.
+    """
+
+    size: int = 1
+    jump: int = 1
+    start: int = 0
+
+    def then(self, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> ReceptiveField:
+        """The receptive field after one more window layer (convolution or pooling) whose
+        ``padding`` is the count added *before* the first position.
+
+        ``size' = size + (dilation*(kernel - 1)) * jump``, ``jump' = jump * stride``,
+        ``start' = start - padding * jump``.
+
+        >>> rf = ReceptiveField().then(7, 2, 3).then(3, 2, 1).then(3, 2, 1)
+        >>> rf.size, rf.jump, rf.start
+        (19, 8, -9)
+        """
+        span = effective_kernel(kernel_size, dilation)
+        return ReceptiveField(self.size + (span - 1) * self.jump, self.jump * stride,
+                              self.start - padding * self.jump)
+
+    def center(self, index: int = 0) -> float:
+        """The input position at the centre of output unit ``index``'s field."""
+        return self.start + index * self.jump + (self.size - 1) / 2
 
 
 def transposed_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,

@@ -1,0 +1,115 @@
+"""``convscope trace``, ``convscope doctor`` and ``convscope shape``: faces of :mod:`convscope.inspect`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .engine.errors import BackendError
+
+MODEL_HELP = "FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory)."
+INPUT_HELP = "The input shape, e.g. 1,3,32,32 (random normal data of that shape)."
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def _torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise BackendError("inspecting a model needs PyTorch", expected="torch installed", got="no torch",
+                           fix="pip install -c constraints.txt 'convscope[torch]'") from error
+
+
+def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
+                  input: Annotated[str, typer.Option("--input", help=INPUT_HELP)],
+                  depth: Annotated[int | None, typer.Option("--depth", min=1, help="Show modules down to this "
+                                                            "nesting depth (deeper ones are summed in).")] = None,
+                  as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+                  measure: Annotated[bool, typer.Option("--measure/--no-measure", help="Also measure receptive "
+                                                        "fields by gradients.")] = True) -> None:
+    """Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start."""
+    _torch()
+    from .inspect import load_model, parse_shape, trace
+
+    shape = parse_shape(input)
+    found = load_model(model)
+    try:
+        table = trace(found, shape, measure=measure)
+    except Exception:  # noqa: BLE001 - a model that fails gets the doctor's explanation, not a traceback
+        from .inspect import doctor
+
+        _print_diagnosis(doctor(found, shape), as_json, depth)
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(table.to_dict(), indent=2))
+    else:
+        _console().print(table.to_rich(depth))
+
+
+def doctor_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
+                   input: Annotated[str, typer.Option("--input", help=INPUT_HELP)],
+                   as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False
+                   ) -> None:
+    """Run the model; if it fails, show the trace up to the failing layer and the fix. Exit 1 if it fails."""
+    _torch()
+    from .inspect import doctor, load_model, parse_shape
+
+    diagnosis = doctor(load_model(model), parse_shape(input))
+    _print_diagnosis(diagnosis, as_json, None)
+    if not diagnosis.ok:
+        raise typer.Exit(1)
+
+
+def _print_diagnosis(diagnosis: object, as_json: bool, depth: int | None) -> None:
+    from .inspect import Diagnosis
+
+    assert isinstance(diagnosis, Diagnosis)
+    if as_json:
+        print(json.dumps(diagnosis.to_dict(), indent=2))
+        return
+    console = _console()
+    if diagnosis.trace.rows:
+        console.print(diagnosis.trace.to_rich(depth))
+    for line in diagnosis.lines():
+        label, _, rest = line.partition(": ")
+        console.print(f"[bold]{label}:[/bold] {rest}" if rest and label in ("problem", "fix", "torch says")
+                      else line)
+
+
+def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by ->, e.g. "Conv2d(3,16,3,'
+                                                       'padding=1) -> ReLU -> MaxPool2d(2) -> Flatten -> '
+                                                       'Linear(?,10)". ? marks a value to solve.')],
+                  input: Annotated[str, typer.Option("--input", help="The input shape, e.g. 1,3,32,32.")],
+                  as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
+    """The shape after every layer of a stack, the solved ?, and the PyTorch code."""
+    from .inspect import parse_shape, shape_stack
+
+    report = shape_stack(stack, parse_shape(input))
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return
+    table = Table(title=f"shapes for input {report.input_shape}", title_justify="left")
+    for column in ("#", "layer", "as PyTorch", "output", "params"):
+        table.add_column(column, justify="right" if column in ("#", "params") else "left")
+    for index, row in enumerate(report.rows, start=1):
+        table.add_row(str(index), row.text, row.code, str(row.output_shape), f"{row.params:,}")
+    console = _console()
+    console.print(table)
+    for what, value in report.solved.items():
+        console.print(f"solved: {what} = {value}")
+    console.print(f"total params {report.total_params:,}\n")
+    print(report.code(), end="")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace_command)
+    app.command("doctor")(doctor_command)
+    app.command("shape")(shape_command)

@@ -1,0 +1,12 @@
+"""Inspect any ``nn.Module``: a layer-by-layer trace, receptive fields, and the shape-error doctor.
+
+Every shape and receptive-field formula comes from :mod:`convscope.engine.arithmetic`.
+"""
+
+from .doctor import Diagnosis, doctor
+from .loading import ModelLoadError, load_model
+from .stack import StackError, StackReport, parse_shape, shape_stack
+from .trace import LayerRow, Trace, trace
+
+__all__ = ["Diagnosis", "LayerRow", "ModelLoadError", "StackError", "StackReport", "Trace", "doctor", "load_model",
+           "parse_shape", "shape_stack", "trace"]

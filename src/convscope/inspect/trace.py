@@ -1,0 +1,260 @@
+"""``trace(model, input)``: a layer-by-layer table of any ``nn.Module``.
+
+For every module call: its name, type, input and output shapes, window parameters,
+parameter count (a weight shared or tied between layers is counted once, at its first
+use), mult-adds and receptive field. Parameter counts and mult-adds follow torchinfo's
+conventions (a convolution's mult-adds are its weight and bias elements times the
+output positions, batch included; any other layer's are its parameters times the batch
+size), and the tests hold them to torchinfo itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from math import prod
+from typing import Any
+
+import torch
+
+from ..engine.arithmetic import ReceptiveField
+from .receptive import measure_receptive_fields
+from .recorder import Call, Recorder
+
+WINDOW_ATTRIBUTES = ("kernel_size", "stride", "padding", "dilation", "groups")
+
+
+@dataclass
+class LayerRow:
+    """One module call."""
+
+    name: str
+    type: str
+    depth: int
+    leaf: bool
+    input_shapes: list[tuple[int, ...]]
+    output_shapes: list[tuple[int, ...]]
+    window: dict[str, Any]                     # kernel_size, stride, padding, dilation, groups when present
+    params: int                                # its own parameters, unless counted at an earlier call
+    trainable: int
+    mult_adds: int
+    rf: tuple[ReceptiveField, ...] | None      # analytic, per spatial axis
+    rf_note: str = ""                          # why there is no analytic field
+    measured: tuple[int, ...] | None = None    # empirical field of the centre unit, per axis
+    measured_clipped: bool = False             # the field reaches past the input's border
+    shared: bool = False                       # its parameters were counted at an earlier call
+    subtree_params: int = 0                    # its own and its sub-modules' (for collapsed depths)
+    subtree_mult_adds: int = 0
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        return self.output_shapes[0] if self.output_shapes else None
+
+    def window_text(self) -> str:
+        w = self.window
+        if "kernel_size" not in w:
+            return ""
+        text = f"k{_axes(w['kernel_size'])} s{_axes(w.get('stride', 1))}"
+        padding = w.get("padding", 0)
+        text += f" p{padding}" if isinstance(padding, str) else f" p{_axes(padding)}"
+        if _axes(w.get("dilation", 1)) != "1":
+            text += f" d{_axes(w['dilation'])}"
+        if w.get("groups", 1) != 1:
+            text += f" g{w['groups']}"
+        return text
+
+    def rf_text(self) -> str:
+        """The analytic field, or why there is none ("global", "branches", ...)."""
+        if self.rf is not None:
+            return _axes(tuple(f.size for f in self.rf))
+        if self.rf_note.startswith("global"):
+            return "global"
+        return "branches" if "merge" in self.rf_note else ("-" if self.rf_note else "")
+
+
+def _axes(value: Any) -> str:
+    """``(3, 3)`` -> ``"3"``, ``(3, 5)`` -> ``"3x5"``."""
+    if isinstance(value, (tuple, list)):
+        values = [str(v) for v in value]
+        return values[0] if len(set(values)) == 1 else "x".join(values)
+    return str(value)
+
+
+def mult_adds(module: torch.nn.Module, output_shape: tuple[int, ...] | None) -> int:
+    """torchinfo's count for one call of ``module`` producing ``output_shape``."""
+    if not output_shape:
+        return 0
+    total = 0
+    for name, param in module.named_parameters(recurse=False):
+        if name in ("weight", "bias"):
+            positions = prod(output_shape[:1] + output_shape[2:]) if "Conv" in type(module).__name__ \
+                else output_shape[0]
+            total += param.numel() * positions
+        elif "weight" in name or "bias" in name:
+            total += prod(output_shape[:2]) * param.numel()
+    return total
+
+
+@dataclass
+class Trace:
+    """The table: rows in call order, totals, and the error if the forward pass failed."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    rows: list[LayerRow]
+    total_params: int
+    trainable_params: int
+    total_mult_adds: int
+    output_shape: tuple[int, ...] | None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def visible(self, depth: int | None = None) -> list[LayerRow]:
+        """Rows down to ``depth`` (None: leaves and the containers above them, all depths)."""
+        return [r for r in self.rows if r.depth > 0 and (depth is None or r.depth <= depth)]
+
+    def to_dict(self) -> dict[str, Any]:
+        def row(r: LayerRow) -> dict[str, Any]:
+            out = asdict(r)
+            out["rf"] = None if r.rf is None else [asdict(f) for f in r.rf]
+            out["input_shapes"] = [list(s) for s in r.input_shapes]
+            out["output_shapes"] = [list(s) for s in r.output_shapes]
+            return out
+        return {"model": self.model, "input_shape": list(self.input_shape), "output_shape":
+                None if self.output_shape is None else list(self.output_shape), "total_params": self.total_params,
+                "trainable_params": self.trainable_params, "total_mult_adds": self.total_mult_adds,
+                "error": self.error, "notes": self.notes, "layers": [row(r) for r in self.rows if r.depth > 0]}
+
+    def columns(self, depth: int | None = None) -> tuple[list[str], list[list[str]]]:
+        """Header and cells of the printed table (rows collapsed below ``depth``)."""
+        header = ["layer", "type", "input", "output", "window", "params", "mult-adds", "RF", "jump", "start",
+                  "measured"]
+        cells = []
+        for r in self.visible(depth):
+            collapsed = depth is not None and r.depth == depth and not r.leaf
+            params = r.subtree_params if collapsed else r.params
+            adds = r.subtree_mult_adds if collapsed else r.mult_adds
+            cells.append([
+                "  " * (r.depth - 1) + r.name.rsplit(".", 1)[-1], r.type,
+                _shapes(r.input_shapes), _shapes(r.output_shapes), r.window_text(),
+                ("(shared)" if r.shared else f"{params:,}") if (r.leaf or collapsed) else "",
+                f"{adds:,}" if (r.leaf or collapsed) else "",
+                r.rf_text(), _axes(tuple(f.jump for f in r.rf)) if r.rf else "",
+                _axes(tuple(f.start for f in r.rf)) if r.rf else "",
+                f"{_axes(r.measured)}{'+' if r.measured_clipped else ''}" if r.measured else ""])
+        return header, cells
+
+    def footer(self) -> list[str]:
+        lines = [f"total params {self.total_params:,} (trainable {self.trainable_params:,}); "
+                 f"mult-adds {self.total_mult_adds:,}; input {_shape(self.input_shape)} -> output "
+                 f"{_shape(self.output_shape) if self.output_shape else '-'}"]
+        return lines + self.notes
+
+    def to_markdown(self, depth: int | None = None) -> str:
+        header, cells = self.columns(depth)
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
+        return "\n".join(lines + [""] + [f"- {line}" for line in self.footer()])
+
+    def to_rich(self, depth: int | None = None) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        header, cells = self.columns(depth)
+        table = Table(title=f"{self.model} on input {_shape(self.input_shape)}", title_justify="left")
+        for column in header:
+            table.add_column(column, justify="right" if column in ("params", "mult-adds", "jump", "start") else "left",
+                             overflow="fold")
+        for row in cells:
+            table.add_row(*row)
+        return Group(table, *[Text(line) for line in self.footer()])
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")" if shape is not None else "-"
+
+
+def _shapes(shapes: list[tuple[int, ...]]) -> str:
+    return ", ".join(_shape(s) for s in shapes[:2]) + (" ..." if len(shapes) > 2 else "")
+
+
+def _window(module: torch.nn.Module) -> dict[str, Any]:
+    found = {}
+    for attribute in WINDOW_ATTRIBUTES:
+        if hasattr(module, attribute) and not callable(getattr(module, attribute)):
+            value = getattr(module, attribute)
+            found[attribute] = list(value) if isinstance(value, tuple) else value
+    return found if "kernel_size" in found else {}
+
+
+def build_rows(recorder: Recorder) -> list[LayerRow]:
+    """Rows in call order, each parameter counted at its first use."""
+    seen: set[int] = set()
+    rows = []
+    for call in sorted(recorder.calls, key=lambda c: c.started):
+        if not call.finished:
+            continue
+        own = list(call.module.parameters(recurse=False))
+        fresh = [p for p in own if id(p) not in seen]
+        seen.update(id(p) for p in own)
+        output = tuple(call.outputs[0].shape) if call.outputs else None
+        geometry = recorder.flow.of(call.outputs[0]) if call.outputs else None
+        rows.append(LayerRow(
+            name=call.name, type=type(call.module).__name__, depth=call.depth,
+            leaf=not any(True for _ in call.module.children()),
+            input_shapes=[tuple(t.shape) for t in call.inputs], output_shapes=[tuple(t.shape) for t in call.outputs],
+            window=_window(call.module), params=sum(p.numel() for p in fresh),
+            trainable=sum(p.numel() for p in fresh if p.requires_grad), mult_adds=mult_adds(call.module, output),
+            rf=geometry.fields if geometry is not None else None,
+            rf_note=geometry.note if geometry is not None else "no spatial input",
+            shared=bool(own) and not fresh))
+    _subtree_totals(rows)
+    return rows
+
+
+def _subtree_totals(rows: list[LayerRow]) -> None:
+    for i, row in enumerate(rows):
+        params, adds = row.params, row.mult_adds
+        for later in rows[i + 1:]:
+            if later.depth <= row.depth:
+                break
+            params += later.params
+            adds += later.mult_adds
+        row.subtree_params, row.subtree_mult_adds = params, adds
+
+
+def as_example(input_shape_or_example: Any) -> torch.Tensor:
+    """A tensor: the example itself, or random normal data of the given shape (seeded)."""
+    if isinstance(input_shape_or_example, torch.Tensor):
+        return input_shape_or_example
+    shape = tuple(int(n) for n in input_shape_or_example)
+    return torch.randn(shape, generator=torch.Generator().manual_seed(0))
+
+
+def trace(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = True) -> Trace:
+    """Run ``model`` once on the example (or random data of that shape) and tabulate every call.
+
+    ``measure``: also measure receptive fields by gradients (needed where the analytic
+    rules do not apply: merged branches, transposed convolutions).
+
+    Raises
+    ------
+    Exception
+        Whatever the model's forward pass raises; :func:`convscope.inspect.doctor` explains it.
+    """
+    example = as_example(input_shape_or_example)
+    recorder = Recorder(model)
+    with torch.no_grad():
+        output = recorder.run(example)
+    rows = build_rows(recorder)
+    notes = []
+    if measure and example.dim() >= 3:
+        notes += measure_receptive_fields(model, example, recorder, rows)
+    outputs = [t for t in (output if isinstance(output, (tuple, list)) else [output]) if isinstance(t, torch.Tensor)]
+    unique = {id(p): p for p in model.parameters()}.values()
+    return Trace(type(model).__name__, tuple(example.shape), rows, sum(p.numel() for p in unique),
+                 sum(p.numel() for p in unique if p.requires_grad), sum(r.mult_adds for r in rows),
+                 tuple(outputs[0].shape) if outputs else None, notes=notes)
+
+
+__all__ = ["Call", "LayerRow", "Trace", "build_rows", "mult_adds", "trace"]
