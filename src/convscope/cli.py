@@ -198,10 +198,11 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
 
 
 def _register_commands() -> None:
-    from . import cli_filters, cli_inspect
+    from . import cli_filters, cli_inspect, cli_quiz
 
     cli_filters.register(app)
     cli_inspect.register(app)
+    cli_quiz.register(app)
 
 
 _register_commands()
