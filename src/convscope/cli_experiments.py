@@ -1,0 +1,99 @@
+"""``convscope experiment list|run`` and ``convscope report``: the experiments with progress bars."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+experiment_app = typer.Typer(no_args_is_help=True, help="List and run the experiments behind the lessons' claims.")
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@contextmanager
+def _bars(console: Console) -> Any:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as progress:
+        def track(description: str, total: int) -> Any:
+            task = progress.add_task(description, total=total)
+            return lambda done: progress.update(task, completed=done)
+        yield track
+
+
+@experiment_app.command("list")
+def experiment_list() -> None:
+    """Every experiment and the claim it tests."""
+    from .experiments import REGISTRY
+
+    table = Table(title="experiments")
+    table.add_column("name")
+    table.add_column("the claim")
+    for item in REGISTRY.values():
+        table.add_row(item.name, item.claim)
+    _console().print(table)
+
+
+@experiment_app.command("run")
+def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from `convscope experiment list`.")],
+                   out: Annotated[str, typer.Option("--out", help="Folder for results.json, figures, README.md.")],
+                   quick: Annotated[bool, typer.Option("--quick", help="A small budget (under 40 s each).")] = False,
+                   device: Annotated[Device, typer.Option("--device", help="Where to train.")] = Device.cpu,
+                   seed: Annotated[int, typer.Option("--seed", help="Seeds data, weights and batches.")] = 0) -> None:
+    """Run one experiment; write its numbers, figures and verdict."""
+    from .experiments import run_experiment
+
+    console = _console()
+    with _bars(console) as track:
+        result = run_experiment(name, quick, seed, device.value, track)
+    folder = result.write(out)
+    console.print(f"[bold]{name}[/bold] ({result.seconds:.1f} s): {result.verdict}", markup=True)
+    console.print(f"wrote {folder / 'results.json'}, {folder / 'README.md'} and {len(result.figures)} figure(s)")
+
+
+def report_command(out: Annotated[str, typer.Option("--out", help="Folder for report.html (and each experiment's "
+                                                    "files).")],
+                   quick: Annotated[bool, typer.Option("--quick", help="Small budgets: the whole report in under "
+                                                       "3 minutes.")] = False,
+                   device: Annotated[Device, typer.Option("--device")] = Device.cpu,
+                   seed: Annotated[int, typer.Option("--seed")] = 0) -> None:
+    """Run every experiment and write one self-contained HTML page."""
+    from .experiments import REGISTRY, run_experiment
+    from .experiments.report import render
+    from .images import atomic_write
+
+    console = _console()
+    results = []
+    with _bars(console) as track:
+        for name in REGISTRY:
+            result = run_experiment(name, quick, seed, device.value, track)
+            console.print(f"{name} ({result.seconds:.1f} s): {'holds' if result.holds else 'DID NOT HOLD'}")
+            results.append(result)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for result in results:  # results.json and README.md per experiment, the figures only inline
+        figures, result.figures = result.figures, {}
+        result.write(folder / result.experiment)
+        result.figures = figures
+    page = render(results, quick)
+    atomic_write(folder / "report.html", lambda t: Path(t).write_text(page, encoding="utf-8"))
+    console.print(f"wrote {folder / 'report.html'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(experiment_app, name="experiment")
+    app.command("report")(report_command)
