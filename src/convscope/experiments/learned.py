@@ -23,23 +23,24 @@ def closest_classic(kernel: np.ndarray) -> tuple[str, float]:
     return best, scores[best]
 
 
-@experiment("learned-filters", "the first layer of a CNN trained on digits learns edge- and blob-like kernels, "
-                               "closer to the classic hand-made ones than its random start")
+@experiment("learned-filters", "the first layer of a CNN trained on shapes learns edge- and line-like kernels, "
+                               "clearly closer to the classic hand-made ones than its random start")
 def learned_filters(quick: bool, seed: int, device: str, progress: Progress) -> Result:
     import torch
 
     from ..plots import _pyplot
 
-    split = data.digits(canvas=12, seed=seed)
+    split = data.shapes(2000, 500, 24, seed=seed, noise=0.3)  # bars, corners, crosses, rings in noise
     torch.manual_seed(seed)
-    start = models.cnn2d(split.input_shape, 10, channels=8)[0][0].weight.detach().cpu().numpy().copy()
-    run = _fit(lambda: models.cnn2d(split.input_shape, 10, channels=8), split, 600 if quick else 3000, seed, device,
-               progress, "CNN on digits")
+    start = models.cnn2d(split.input_shape, split.classes, channels=8)[0][0].weight.detach().cpu().numpy().copy()
+    # a little weight decay lets the kernels settle instead of keeping their random start
+    run = _fit(lambda: models.cnn2d(split.input_shape, split.classes, channels=8), split, 600 if quick else 2000,
+               seed, device, progress, "CNN on shapes", weight_decay=1e-3)
     learned = run.model[0][0].weight.detach().cpu().numpy()[:, 0]              # (8, 3, 3)
     start = start[:, 0]
     before = [closest_classic(k) for k in start]
     after = [closest_classic(k) for k in learned]
-    metrics = {"digits/cnn/accuracy": run.test_accuracy,
+    metrics = {"shapes/cnn/accuracy": run.test_accuracy,
                "match/mean_correlation/init": float(np.mean([s for _, s in before])),
                "match/mean_correlation/trained": float(np.mean([s for _, s in after]))}
     for i, (name, score) in enumerate(after):
@@ -54,7 +55,7 @@ def learned_filters(quick: bool, seed: int, device: str, progress: Progress) -> 
             axes[row, column].set_title(f"{label}\n~{matches[column][0]} {matches[column][1]:.2f}", fontsize=7)
             axes[row, column].set_xticks([])
             axes[row, column].set_yticks([])
-    holds = metrics["match/mean_correlation/trained"] > metrics["match/mean_correlation/init"]
+    holds = metrics["match/mean_correlation/trained"] > metrics["match/mean_correlation/init"] + 0.1
     verdict = (f"after training (test accuracy {run.test_accuracy:.0%}) the eight 3x3 kernels correlate with their "
                f"closest classic kernel at {metrics['match/mean_correlation/trained']:.2f} on average, against "
                f"{metrics['match/mean_correlation/init']:.2f} at initialisation; matches: "
