@@ -95,3 +95,15 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["experiment", "run", "long-range", "--quick", "--device", "cuda", "--out",
                                  str(tmp_path / "lr")])
     assert result.exit_code == 2 and "no CUDA device" in result.stderr
+
+
+def test_training_is_repeatable_on_the_cpu():
+    from convscope import data, models
+    from convscope.train import train
+
+    split = data.shapes(300, 100, 16, seed=3)
+    runs = [train(lambda: models.cnn2d(split.input_shape, split.classes, channels=4), split, 30, seed=5)
+            for _ in range(2)]
+    assert runs[0].losses == runs[1].losses and runs[0].test_accuracy == runs[1].test_accuracy
+    other = train(lambda: models.cnn2d(split.input_shape, split.classes, channels=4), split, 30, seed=6)
+    assert other.losses != runs[0].losses
