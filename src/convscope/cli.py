@@ -198,8 +198,9 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
 
 
 def _register_commands() -> None:
-    from . import cli_experiments, cli_filters, cli_inspect, cli_quiz
+    from . import cli_experiments, cli_filters, cli_inspect, cli_quiz, cli_serve
 
+    cli_serve.register(app)
     cli_experiments.register(app)
     cli_filters.register(app)
     cli_inspect.register(app)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 
 from ...engine.errors import ConvParameterError
 from .concepts import concept, error_snippet
@@ -43,6 +44,16 @@ TOPICS: dict[str, tuple[Generator, tuple[str, ...]]] = {
 MAX_N = 200
 
 
+def by_ident(ident: str) -> Question:
+    """The question a ``Question.ident`` names, made again (the web lab keeps the key on the server)."""
+    topic, _, rest = ident.partition("/")
+    difficulty, _, seed = rest.partition("/")
+    if topic not in TOPICS or not seed.isdigit():
+        raise ConvParameterError("unknown question id", expected="topic/difficulty/seed", got=repr(ident),
+                                 fix="use an id the quiz endpoint returned")
+    return question(topic, difficulty, int(seed))
+
+
 def explain(item: Question, index: int) -> str:
     """What to show after choice ``index``: right or wrong, the answer, and the computation.
 
@@ -66,7 +77,7 @@ def question(topic: str, difficulty: str, seed: int) -> Question:
     rng = random.Random(f"{topic}/{difficulty}/{seed}")
     for _ in range(100):
         try:
-            return generator(rng, difficulty)
+            return replace(generator(rng, difficulty), ident=f"{topic}/{difficulty}/{seed}")
         except NoQuestion:
             continue  # an unlucky draw (a window that does not fit, too few distinct distractors)
     raise RuntimeError(f"{topic}: no fair question in 100 draws")  # pragma: no cover - a generator bug
@@ -98,4 +109,4 @@ def generate(difficulty: str = "mixed", n: int = 10, seed: int = 0, topics: list
     return quiz
 
 
-__all__ = ["DIFFICULTIES", "TOPICS", "Question", "explain", "generate", "question"]
+__all__ = ["DIFFICULTIES", "TOPICS", "Question", "by_ident", "explain", "generate", "question"]

@@ -25,6 +25,8 @@ class Question:
     difficulty: str
     topic: str
     facts: dict[str, Any] = field(default_factory=dict, compare=False)
+    ident: str = field(default="", compare=False)  # "topic/difficulty/seed": enough to make it again
+
 
     @property
     def answer(self) -> str:
@@ -36,6 +38,7 @@ class Question:
 
     def to_dict(self, with_facts: bool = False) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("ident")
         if not with_facts:
             data.pop("facts")
         return data

@@ -1,0 +1,1 @@
+"""The local web lab: FastAPI (JSON API + static pages), started by ``convscope serve``."""
