@@ -4,14 +4,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test setup clean
+.PHONY: run test setup browser clean
 
+# the local web lab on http://127.0.0.1:8000 (PORT=8001 make run for another port)
 run: $(STAMP)
-	$(BIN)/convscope tour
+	$(BIN)/convscope serve --port $(or $(PORT),8000)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# every test, the browser tests in Debian's chromium included (installed here when missing)
+test: $(STAMP) browser
+	CONVSCOPE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
 
@@ -20,5 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,dev]'
 	touch $(STAMP)
 
+# Playwright drives Debian's chromium; `playwright install` (a download) is never used.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts

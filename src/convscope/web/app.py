@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..engine.errors import ConvScopeError
@@ -117,7 +117,15 @@ def create_app() -> FastAPI:
         if len(data) > MAX_UPLOAD_BYTES:
             raise services.RequestError("the upload is too large", expected=f"at most {MAX_UPLOAD_BYTES:,} bytes",
                                         got="more", fix="send a smaller image")
-        return services.UPLOADS.add(data)
+        return services.add_upload(data)
+
+    @app.get("/api/image/{key}.png", response_class=Response)
+    def image(key: str) -> Response:
+        data = services.IMAGES.get(key) if key.isalnum() and len(key) == 20 else None
+        if data is None:
+            return JSONResponse({"error": "no such image; it may have been dropped from the cache. Fix: ask "
+                                          "/api/filter again"}, status_code=404)
+        return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/api/filter")
     def filter_image(body: FilterRequest) -> dict[str, Any]:

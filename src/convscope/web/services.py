@@ -97,42 +97,72 @@ def stepper_frame(request: Any) -> dict[str, Any]:
     return {"row": i, "col": j, "cells": cells, "sum": float(y[i, j])}
 
 
-def _png(rgb: np.ndarray) -> str:
+def _png_bytes(rgb: np.ndarray) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
-class Uploads:
-    """Uploaded images, at most ``capacity`` of them (the oldest go first): memory stays bounded."""
+def _png(rgb: np.ndarray) -> str:
+    """A small image inline, as a data: URL."""
+    return "data:image/png;base64," + base64.b64encode(_png_bytes(rgb)).decode("ascii")
 
-    def __init__(self, capacity: int = 16) -> None:
+
+class Store:
+    """At most ``capacity`` values by key, the least recently used dropped first."""
+
+    def __init__(self, capacity: int) -> None:
         self.capacity, self._items = capacity, OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, data: bytes) -> dict[str, Any]:
-        import tempfile
-        import uuid
-
-        with tempfile.NamedTemporaryFile(suffix=".img") as handle:
-            handle.write(data)
-            handle.flush()
-            image = images.load(handle.name, max_pixels=MAX_UPLOAD_PIXELS)
-        ident = "upload-" + uuid.uuid4().hex[:12]
+    def put(self, key: str, value: Any) -> None:
         with self._lock:
-            self._items[ident] = image
+            self._items[key] = value
+            self._items.move_to_end(key)
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
-        return {"id": ident, "width": image.shape[1], "height": image.shape[0]}
 
-    def get(self, ident: str) -> np.ndarray | None:
+    def get(self, key: str) -> Any:
         with self._lock:
-            return self._items.get(ident)
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
 
 
-UPLOADS = Uploads()
+IMAGES = Store(256)        # PNG bytes by content hash, served by /api/image/<key>.png
+FILTERED = Store(128)      # whole /api/filter answers by request: a gallery revisits the same kernels
+
+
+def _image_url(rgb: np.ndarray) -> str:
+    """Encode once, keep the PNG in memory, answer with its URL: a response stays small and the
+    browser fetches (and caches) the picture separately."""
+    import hashlib
+
+    data = _png_bytes(rgb)
+    key = hashlib.sha1(data).hexdigest()[:20]
+    IMAGES.put(key, data)
+    return f"/api/image/{key}.png"
+
+
+def add_upload(data: bytes) -> dict[str, Any]:
+    """Decode an uploaded image (every check of :func:`convscope.images.load`, a 4-megapixel cap)
+    and keep it among the last 16 uploads."""
+    import tempfile
+    import uuid
+
+    with tempfile.NamedTemporaryFile(suffix=".img") as handle:
+        handle.write(data)
+        handle.flush()
+        image = images.load(handle.name, max_pixels=MAX_UPLOAD_PIXELS)
+    ident = "upload-" + uuid.uuid4().hex[:12]
+    UPLOADS.put(ident, image)
+    return {"id": ident, "width": image.shape[1], "height": image.shape[0]}
+
+
+UPLOADS = Store(16)
 
 
 @lru_cache(maxsize=64)
@@ -149,7 +179,19 @@ def _sample(name: str, size: int) -> np.ndarray:
 
 
 def filter_image(request: Any) -> dict[str, Any]:
-    """Input and output side by side (signed output centred on grey), ranges, gradient magnitude."""
+    """Input and output side by side (signed output centred on grey), ranges, gradient magnitude;
+    the pictures as URLs of PNGs kept in memory."""
+    key = request.model_dump_json()
+    cached = FILTERED.get(key)
+    if cached is not None and all(IMAGES.get(url.rsplit("/", 1)[1][:-4]) is not None
+                                  for url in (cached["input"], cached["output"], cached["gradient"])):
+        return cached
+    result = _filter_image(request)
+    FILTERED.put(key, result)
+    return result
+
+
+def _filter_image(request: Any) -> dict[str, Any]:
     source = UPLOADS.get(request.image) if request.image.startswith("upload-") else None
     if source is None:
         if request.image.startswith("upload-"):
@@ -170,7 +212,7 @@ def filter_image(request: Any) -> dict[str, Any]:
     shown = filters.show(source, kernel, request.padding_mode)
     magnitude = filters.gradient(source, padding_mode=request.padding_mode).magnitude
     return {"kernel": {"name": kernel.name, "weights": kernel.weights.tolist(), "responds_to": kernel.responds_to},
-            "input": _png(images.to_display(source, signed=False).rgb), "output": _png(shown.display.rgb),
+            "input": _image_url(images.to_display(source, signed=False).rgb), "output": _image_url(shown.display.rgb),
             "range": [shown.low, shown.high], "signed": shown.display.signed,
-            "gradient": _png(images.to_display(magnitude, signed=False).rgb),
+            "gradient": _image_url(images.to_display(magnitude, signed=False).rgb),
             "width": int(source.shape[1]), "height": int(source.shape[0])}

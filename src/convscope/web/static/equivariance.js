@@ -10,11 +10,11 @@ async function update() {
     const data = await api("/api/equivariance", { position, stride });
     heat(document.getElementById("in-canvas"), data.input, 8);
     heat(document.getElementById("out-canvas"), data.output, stride === 1 ? 8 : 16);
-    const moved = last && last.stride === stride ? data.peak[1] - last.peak[1] : null;
+    const moved = last && last.stride === stride && last.position !== position ? data.peak[1] - last.peak[1] : null;
     document.getElementById("peak").textContent =
       `strongest response at row ${data.peak[0]}, column ${data.peak[1]}` +
       (moved === null ? "" : ` (moved ${moved} while the pattern moved ${position - last.position})`);
-    last = data;
+    if (moved !== null || !last || last.stride !== stride) last = data;
   } catch (error) { showError(error); }
 }
 
