@@ -3,7 +3,6 @@ answer; what is shown is checked, and screenshots are kept in test-artifacts/scr
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import threading

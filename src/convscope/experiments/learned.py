@@ -43,7 +43,7 @@ def learned_filters(quick: bool, seed: int, device: str, progress: Progress) -> 
     metrics = {"shapes/cnn/accuracy": run.test_accuracy,
                "match/mean_correlation/init": float(np.mean([s for _, s in before])),
                "match/mean_correlation/trained": float(np.mean([s for _, s in after]))}
-    for i, (name, score) in enumerate(after):
+    for i, (_, score) in enumerate(after):
         metrics[f"kernel{i}/correlation"] = score
     plt = _pyplot()
     figure, axes = plt.subplots(2, len(learned), figsize=(1.7 * len(learned), 4), layout="constrained")

@@ -61,15 +61,18 @@ def equivariance_errors(image: np.ndarray, kernel: np.ndarray, dy: int, dx: int)
     """|conv(shift(x)) - shift(conv(x))| maps for each padding mode, stride 1 and 2, and with pooling."""
     x = image[None, None].astype(np.float32)
     w = kernel[None, None].astype(np.float32)
+
+    def layer(z: np.ndarray, mode: str, stride: int = 1) -> np.ndarray:
+        return conv2d(z, w, stride=stride, padding=1, padding_mode=mode)
+
     maps = {}
+    moved = _shift(x, dy, dx)
     for mode in ("circular", "zeros", "reflect"):
-        conv = lambda z: conv2d(z, w, padding=1, padding_mode=mode)  # noqa: E731
-        maps[f"{mode}/stride1"] = np.abs(conv(_shift(x, dy, dx)) - _shift(conv(x), dy, dx))[0, 0]
-        strided = lambda z: conv2d(z, w, stride=2, padding=1, padding_mode=mode)  # noqa: E731
+        maps[f"{mode}/stride1"] = np.abs(layer(moved, mode) - _shift(layer(x, mode), dy, dx))[0, 0]
         # the best a stride-2 map can do is move by half the shift
-        maps[f"{mode}/stride2"] = np.abs(strided(_shift(x, dy, dx)) - _shift(strided(x), dy // 2, dx // 2))[0, 0]
-        pooled = lambda z: max_pool2d(conv(z), 2)  # noqa: E731
-        maps[f"{mode}/pool2"] = np.abs(pooled(_shift(x, dy, dx)) - _shift(pooled(x), dy // 2, dx // 2))[0, 0]
+        maps[f"{mode}/stride2"] = np.abs(layer(moved, mode, 2) - _shift(layer(x, mode, 2), dy // 2, dx // 2))[0, 0]
+        pooled, pooled_moved = max_pool2d(layer(x, mode), 2), max_pool2d(layer(moved, mode), 2)
+        maps[f"{mode}/pool2"] = np.abs(pooled_moved - _shift(pooled, dy // 2, dx // 2))[0, 0]
     return maps
 
 
