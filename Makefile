@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,dev]'
 	touch $(STAMP)
 
-# Playwright drives Debian's chromium; `playwright install` (a download) is never used.
+# Playwright drives Debian's chromium; Playwright's own browser download is never used.
 browser:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \

@@ -196,6 +196,15 @@ def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: 
     return tuple((p, p) for p in pads)
 
 
+def window_positions(index: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> list[int]:
+    """The positions (on the padded axis) that output ``index``'s window reads, one per tap.
+
+    >>> window_positions(2, 3, stride=2, dilation=2)
+    [4, 6, 8]
+    """
+    return [index * stride + tap * dilation for tap in range(kernel_size)]
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
     """Where one output unit looks, along one axis (Araujo, Norris & Sim, Distill 2019).
@@ -226,9 +235,17 @@ class ReceptiveField:
         return ReceptiveField(self.size + (span - 1) * self.jump, self.jump * stride,
                               self.start - padding * self.jump)
 
+    def first(self, index: int = 0) -> int:
+        """The first input position output unit ``index`` reads.
+
+        >>> ReceptiveField(5, 2, -2).first(3)
+        4
+        """
+        return self.start + index * self.jump
+
     def center(self, index: int = 0) -> float:
         """The input position at the centre of output unit ``index``'s field."""
-        return self.start + index * self.jump + (self.size - 1) / 2
+        return self.first(index) + (self.size - 1) / 2
 
 
 def transposed_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,

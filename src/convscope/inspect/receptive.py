@@ -81,7 +81,7 @@ def measure_receptive_fields(model: torch.nn.Module, example: torch.Tensor, reco
             extents.append(high - low + 1)
             if row.rf is not None:
                 field, centre = row.rf[axis], row.output_shape[2 + axis] // 2
-                first = field.start + centre * field.jump
+                first = field.first(centre)
                 clipped |= first < 0 or first + field.size > support.shape[axis]
             else:
                 clipped |= low == 0 or high == support.shape[axis] - 1

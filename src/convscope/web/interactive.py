@@ -38,7 +38,7 @@ def shape_report(request: Any) -> dict[str, Any]:
             raise RequestError("no such output unit", expected=f"indices below {list(last.output_shape[2:])}",
                                got=str(unit), fix="pick a unit inside the last map")
         result["field"] = {"layer": last.name, "unit": unit, "output_size": list(last.output_shape[2:]),
-                           "start": [f.start + u * f.jump for f, u in zip(last.rf, unit)],
+                           "start": [f.first(u) for f, u in zip(last.rf, unit)],
                            "size": [f.size for f in last.rf]}
     return result
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import filters, images
-from ..engine.arithmetic import explain_output_size
+from ..engine.arithmetic import explain_output_size, window_positions
 from ..engine.conv import conv2d
 from ..engine.errors import ConvScopeError
 from ..engine.padding import pad
@@ -87,11 +87,12 @@ def stepper_frame(request: Any) -> dict[str, Any]:
     padded = pad(x, ((request.padding,) * 2,) * 2, request.padding_mode)
     i, j = divmod(request.index, y.shape[1])
     kernel = w[:, ::-1, ::-1] if request.flip else w
+    rows = window_positions(i, w.shape[1], request.stride, request.dilation)
+    cols = window_positions(j, w.shape[2], request.stride, request.dilation)
     cells = []
     for c in range(x.shape[0]):
-        for u in range(w.shape[1]):
-            for v in range(w.shape[2]):
-                r, col = i * request.stride + u * request.dilation, j * request.stride + v * request.dilation
+        for u, r in enumerate(rows):
+            for v, col in enumerate(cols):
                 cells.append({"channel": c, "row": r, "col": col, "value": float(padded[c, r, col]),
                               "weight": float(kernel[c, u, v]), "product": float(padded[c, r, col] * kernel[c, u, v])})
     return {"row": i, "col": j, "cells": cells, "sum": float(y[i, j])}

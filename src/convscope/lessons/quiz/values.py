@@ -8,7 +8,7 @@ import random
 import numpy as np
 
 from ... import filters
-from ...engine.arithmetic import ReceptiveField
+from ...engine.arithmetic import ReceptiveField, window_positions
 from ...engine.conv import conv2d
 from .model import NoQuestion, Question, assemble
 
@@ -36,7 +36,7 @@ def hand_value(rng: random.Random, difficulty: str) -> Question:
     answer = int(round(y[i, j]))
     flipped = _output(x, k[::-1, ::-1], stride, padding)
     padded = np.pad(x, padding)
-    window = padded[i * stride:i * stride + ksize, j * stride:j * stride + ksize]
+    window = padded[np.ix_(window_positions(i, ksize, stride), window_positions(j, ksize, stride))]
     products = window * k
     mistakes = [(int(round(flipped[i, j])), "the kernel flipped (that is true convolution; conv2d correlates)"),
                 (answer - int(products[-1, -1]), "the last product left out"),
