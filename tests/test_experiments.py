@@ -107,3 +107,22 @@ def test_training_is_repeatable_on_the_cpu():
     assert runs[0].losses == runs[1].losses and runs[0].test_accuracy == runs[1].test_accuracy
     other = train(lambda: models.cnn2d(split.input_shape, split.classes, channels=4), split, 30, seed=6)
     assert other.losses != runs[0].losses
+
+
+def test_shuffle_takes_idx_files_from_data_dir(tmp_path):
+    from test_data import _write_mnist_like
+
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    _write_mnist_like(folder)
+    result = runner.invoke(app, ["experiment", "run", "shuffle", "--quick", "--data-dir", str(folder), "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "out" / "results.json").read_text())["metrics"]
+    assert {"idx/cnn/plain", "idx/cnn/shuffled", "idx/mlp/plain", "idx/logistic/shuffled"} <= set(metrics)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["experiment", "run", "shuffle", "--quick", "--data-dir", str(empty), "--out",
+                                 str(tmp_path / "none")])
+    assert result.exit_code == 2 and "train-images-idx3-ubyte not found" in result.stderr
+    assert not (tmp_path / "none").exists()

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+DATA_DIR_HELP = ("A folder with the four MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte, ...); the "
+                 "shuffle experiment adds it to its data sets.")
 experiment_app = typer.Typer(no_args_is_help=True, help="List and run the experiments behind the lessons' claims.")
 
 
@@ -35,6 +37,14 @@ def _bars(console: Console) -> Any:
         yield track
 
 
+def _check_data_dir(data_dir: str | None) -> None:
+    """Read the IDX files before any training, so a wrong folder fails at once."""
+    if data_dir:
+        from .data import load_idx_dataset
+
+        load_idx_dataset(data_dir)
+
+
 @experiment_app.command("list")
 def experiment_list() -> None:
     """Every experiment and the claim it tests."""
@@ -53,13 +63,15 @@ def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from 
                    out: Annotated[str, typer.Option("--out", help="Folder for results.json, figures, README.md.")],
                    quick: Annotated[bool, typer.Option("--quick", help="A small budget (under 40 s each).")] = False,
                    device: Annotated[Device, typer.Option("--device", help="Where to train.")] = Device.cpu,
-                   seed: Annotated[int, typer.Option("--seed", help="Seeds data, weights and batches.")] = 0) -> None:
+                   seed: Annotated[int, typer.Option("--seed", help="Seeds data, weights and batches.")] = 0,
+                   data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run one experiment; write its numbers, figures and verdict."""
     from .experiments import run_experiment
 
+    _check_data_dir(data_dir)
     console = _console()
     with _bars(console) as track:
-        result = run_experiment(name, quick, seed, device.value, track)
+        result = run_experiment(name, quick, seed, device.value, track, data_dir)
     folder = result.write(out)
     console.print(f"[bold]{name}[/bold] ({result.seconds:.1f} s): {result.verdict}", markup=True)
     console.print(f"wrote {folder / 'results.json'}, {folder / 'README.md'} and {len(result.figures)} figure(s)")
@@ -70,17 +82,19 @@ def report_command(out: Annotated[str, typer.Option("--out", help="Folder for re
                    quick: Annotated[bool, typer.Option("--quick", help="Small budgets: the whole report in under "
                                                        "3 minutes.")] = False,
                    device: Annotated[Device, typer.Option("--device")] = Device.cpu,
-                   seed: Annotated[int, typer.Option("--seed")] = 0) -> None:
+                   seed: Annotated[int, typer.Option("--seed")] = 0,
+                   data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run every experiment and write one self-contained HTML page."""
     from .experiments import REGISTRY, run_experiment
     from .experiments.report import render
     from .images import atomic_write
 
+    _check_data_dir(data_dir)
     console = _console()
     results = []
     with _bars(console) as track:
         for name in REGISTRY:
-            result = run_experiment(name, quick, seed, device.value, track)
+            result = run_experiment(name, quick, seed, device.value, track, data_dir)
             console.print(f"{name} ({result.seconds:.1f} s): {'holds' if result.holds else 'DID NOT HOLD'}")
             results.append(result)
     folder = Path(out)

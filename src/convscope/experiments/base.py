@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from inspect import signature
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +78,9 @@ def experiment(name: str, claim: str) -> Callable[[Callable[..., Result]], Calla
 
 
 def run_experiment(name: str, quick: bool = False, seed: int = 0, device: str = "cpu",
-                   progress: Progress = silent) -> Result:
-    """Run one experiment by name, timed."""
+                   progress: Progress = silent, data_dir: str | None = None) -> Result:
+    """Run one experiment by name, timed. ``data_dir``: a folder of MNIST or Fashion-MNIST IDX
+    files, which the experiments that can use a larger image set (shuffle) add to theirs."""
     if name not in REGISTRY:
         raise ConvScopeError("unknown experiment", expected=", ".join(REGISTRY), got=repr(name),
                              fix="`convscope experiment list` shows them")
@@ -86,6 +88,7 @@ def run_experiment(name: str, quick: bool = False, seed: int = 0, device: str = 
 
     device_for(device)  # a missing CUDA fails here, before any work
     start = time.perf_counter()
-    result = REGISTRY[name].run(quick=quick, seed=seed, device=device, progress=progress)
+    options = {"data_dir": data_dir} if data_dir and "data_dir" in signature(REGISTRY[name].run).parameters else {}
+    result = REGISTRY[name].run(quick=quick, seed=seed, device=device, progress=progress, **options)
     result.seconds = time.perf_counter() - start
     return result

@@ -71,16 +71,21 @@ def equivariance(quick: bool, seed: int, device: str, progress: Progress) -> Res
 
 @experiment("shuffle", "a CNN relies on which pixels are neighbours: one fixed pixel permutation hurts it, while an "
                        "MLP, which has no spatial prior, does not care")
-def shuffle(quick: bool, seed: int, device: str, progress: Progress) -> Result:
+def shuffle(quick: bool, seed: int, device: str, progress: Progress, data_dir: str | None = None) -> Result:
     from ..plots import _pyplot
 
     metrics = {}
     sets = {"mnist1d": data.mnist1d(), "digits": data.digits(seed=seed)}
+    if data_dir:  # MNIST or Fashion-MNIST from the user's IDX files: images large enough for locality to matter
+        sets["idx"] = data.load_idx_dataset(data_dir).take(5000 if quick else 20000, 2000 if quick else 10000)
     builders = {"logistic": models.logistic, "mlp": models.mlp,
                 "cnn": lambda shape, k: models.cnn1d(shape, k) if len(shape) == 2 else models.cnn2d(shape, k, 16, False)}
-    steps = {"mnist1d": 1500 if quick else 6000, "digits": 500 if quick else 2000}
-    shuffled = {"mnist1d": data.mnist1d(shuffled=True),  # the package's own permutation, as in its reference
-                "digits": sets["digits"].permuted(np.random.default_rng(seed + 1).permutation(64))}
+    steps = {"mnist1d": 1500 if quick else 6000, "digits": 500 if quick else 2000, "idx": 500 if quick else 3000}
+    shuffled = {"mnist1d": data.mnist1d(shuffled=True)}  # the package's own permutation, as in its reference
+    for name in ("digits", "idx"):
+        if name in sets:
+            positions = int(np.prod(sets[name].input_shape[1:]))
+            shuffled[name] = sets[name].permuted(np.random.default_rng(seed + 1).permutation(positions))
     for set_name, split in sets.items():
         for condition, current in (("plain", split), ("shuffled", shuffled[set_name])):
             for model_name, build in builders.items():
@@ -90,7 +95,7 @@ def shuffle(quick: bool, seed: int, device: str, progress: Progress) -> Result:
     drop = metrics["mnist1d/cnn/plain"] - metrics["mnist1d/cnn/shuffled"]
     mlp_change = metrics["mnist1d/mlp/plain"] - metrics["mnist1d/mlp/shuffled"]
     plt = _pyplot()
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    figure, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 3.8), layout="constrained")
     for axis, set_name in zip(axes, sets):
         names = list(builders)
         xs = np.arange(len(names))
