@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, cli_console
 from .engine.errors import ConvScopeError
 from .lessons import list_labs, run_lab
 from .lessons.labs import Check, LabResult
@@ -185,7 +185,7 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
 
     from .bench import bench_command, run_bench, run_ladder, select_cases
 
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    console = cli_console.console()
     start = perf_counter()
     if ladder is not None:
         run_ladder(ladder, quick=quick, out=out, console=console,

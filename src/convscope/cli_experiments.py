@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -13,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from . import cli_console
+
 DATA_DIR_HELP = ("A folder with the four MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte, ...); the "
                  "shuffle experiment adds it to its data sets.")
 experiment_app = typer.Typer(no_args_is_help=True, help="List and run the experiments behind the lessons' claims.")
@@ -21,10 +22,6 @@ experiment_app = typer.Typer(no_args_is_help=True, help="List and run the experi
 class Device(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
-
-
-def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @contextmanager
@@ -55,7 +52,7 @@ def experiment_list() -> None:
     table.add_column("the claim")
     for item in REGISTRY.values():
         table.add_row(item.name, item.claim)
-    _console().print(table)
+    cli_console.console().print(table)
 
 
 @experiment_app.command("run")
@@ -69,7 +66,7 @@ def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from 
     from .experiments import run_experiment
 
     _check_data_dir(data_dir)
-    console = _console()
+    console = cli_console.console()
     with _bars(console) as track:
         result = run_experiment(name, quick, seed, device.value, track, data_dir)
     folder = result.write(out)
@@ -90,7 +87,7 @@ def report_command(out: Annotated[str, typer.Option("--out", help="Folder for re
     from .images import atomic_write
 
     _check_data_dir(data_dir)
-    console = _console()
+    console = cli_console.console()
     results = []
     with _bars(console) as track:
         for name in REGISTRY:

@@ -8,17 +8,16 @@ every file appears only once complete, so a bad request leaves nothing at ``--ou
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from . import cli_console
 from .engine.errors import ConvScopeError
 from .images import MAX_PIXELS, ImageError, atomic_write
 
@@ -35,10 +34,6 @@ class Padding(str, Enum):
 
 class Exercise(str, Enum):
     sobel = "sobel"
-
-
-def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def _check_out_file(out: str, suffixes: tuple[str, ...] = (".png", ".svg")) -> Path:
@@ -76,7 +71,7 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
     shown = filters.show(image, chosen, padding_mode.value, flip)
     images.save(path, shown.display)
     what = "true convolution (flipped)" if flip else "cross-correlation"
-    _console().print(f"{chosen.name} on {label} ({image.shape[1]}x{image.shape[0]}"
+    cli_console.console(120).print(f"{chosen.name} on {label} ({image.shape[1]}x{image.shape[0]}"
                      f"{', grey' if chosen.signed and image.ndim == 3 else ''}), {what}, "
                      f"padding {padding_mode.value}: {shown.display.range_text}\n"
                      f"  responds to: {chosen.responds_to}\n  wrote {path}")
@@ -104,7 +99,7 @@ def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HE
         table.add_row(k.name, f"{k.weights.shape[0]}x{k.weights.shape[1]}", f"{result.low:.3g}",
                       f"{result.high:.3g}", k.responds_to)
     plots.save_figure(plots.gallery_figure(source, label, shown), path)
-    console = _console()
+    console = cli_console.console(120)
     console.print(table)
     console.print(f"wrote {path}")
 
@@ -130,7 +125,7 @@ def exercise_command(name: Annotated[Exercise, typer.Argument(help="The exercise
     picture, label = images.load_any(image, mode="grey")
     stride = max(1, -(-max(picture.shape) // size))
     picture = np.ascontiguousarray(picture[::stride, ::stride])  # every stride-th pixel: quick to train on
-    console = _console()
+    console = cli_console.console(120)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=console, transient=True) as progress:
         tasks = {run: progress.add_task(f"training ({run})", total=steps) for run in ("engine", "torch")}

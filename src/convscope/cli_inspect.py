@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from . import cli_console
 from .engine.errors import BackendError
 
 MODEL_HELP = "FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory)."
 INPUT_HELP = "The input shape, e.g. 1,3,32,32 (random normal data of that shape)."
-
-
-def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _torch() -> None:
@@ -51,7 +46,7 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
     if as_json:
         print(json.dumps(table.to_dict(), indent=2))
     else:
-        _console().print(table.to_rich(depth))
+        cli_console.console(200).print(table.to_rich(depth))
 
 
 def doctor_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
@@ -75,7 +70,7 @@ def _print_diagnosis(diagnosis: object, as_json: bool, depth: int | None) -> Non
     if as_json:
         print(json.dumps(diagnosis.to_dict(), indent=2))
         return
-    console = _console()
+    console = cli_console.console(200)
     if diagnosis.trace.rows:
         console.print(diagnosis.trace.to_rich(depth))
     for line in diagnosis.lines():
@@ -101,7 +96,7 @@ def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by
         table.add_column(column, justify="right" if column in ("#", "params") else "left")
     for index, row in enumerate(report.rows, start=1):
         table.add_row(str(index), row.text, row.code, str(row.output_shape), f"{row.params:,}")
-    console = _console()
+    console = cli_console.console(200)
     console.print(table)
     for what, value in report.solved.items():
         console.print(f"solved: {what} = {value}")

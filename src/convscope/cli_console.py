@@ -1,0 +1,13 @@
+"""The one way the command line makes a rich console."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+
+def console(pipe_width: int = 160) -> Console:
+    """A console without syntax highlighting; its width is the terminal's, or ``pipe_width`` when
+    the output is piped (so tables in files and tests do not depend on a terminal)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else pipe_width)
