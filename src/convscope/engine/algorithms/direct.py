@@ -10,6 +10,7 @@ a few dozen channels.
 
 from __future__ import annotations
 
+import threading
 import types
 
 import numba
@@ -17,7 +18,8 @@ import numpy as np
 
 # numba's OpenMP threads spin after each parallel loop, starving the BLAS threads of the
 # GEMM-based algorithms that often run next (measured: a 12 ms GEMM took over 1 s right
-# after a numba loop). The work-queue layer sleeps instead of spinning.
+# after a numba loop). The work-queue layer sleeps instead of spinning, but it aborts the
+# process when two threads launch parallel loops at once: see _launch.
 numba.config.THREADING_LAYER = "workqueue"
 
 from . import Problem, machine
@@ -175,6 +177,24 @@ def _compiled(kernel):  # type: ignore[no-untyped-def]
 
 
 PARALLEL_MIN_FLOPS = 2_000_000
+
+# One thread at a time may use the work queue; a thread that finds it busy runs the serial
+# copy, which releases the GIL (nogil), so concurrent callers still use every core: each
+# runs on its own. (TBB's layer is thread-safe, but PyPI's tbb wheel puts libtbb.so.12 in
+# the venv's lib/, which the loader never searches without LD_LIBRARY_PATH set before
+# Python starts; OpenMP spins, as said above.)
+_WORK_QUEUE = threading.Lock()
+
+
+def _launch(kernel: tuple, parallel: bool, *args: object) -> None:
+    """Run the parallel copy of ``kernel`` when it is worth it and the work queue is free, else the serial one."""
+    if parallel and _WORK_QUEUE.acquire(blocking=False):
+        try:
+            kernel[0](*args)
+        finally:
+            _WORK_QUEUE.release()
+    else:
+        kernel[1](*args)
 _GENERAL, _THREE_BY_THREE = _compiled(_general), _compiled(_three_by_three)
 _THREE_BY_THREE_X4 = _compiled(_three_by_three_x4)
 
@@ -186,14 +206,15 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     w = np.ascontiguousarray(w, dtype=xp.dtype)
     xp = np.ascontiguousarray(xp)
     bias = np.zeros(w.shape[0], xp.dtype) if bias is None else np.ascontiguousarray(bias, dtype=xp.dtype)
-    which = 0 if 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS else 1
+    parallel = 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS
     if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1):
         if (w.shape[0] // groups) % 4 == 0:
-            _THREE_BY_THREE_X4[which](xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups, *dilation)
+            _launch(_THREE_BY_THREE_X4, parallel, xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups,
+                    *dilation)
         else:
-            _THREE_BY_THREE[which](xp, w, bias, y, groups, *dilation)
+            _launch(_THREE_BY_THREE, parallel, xp, w, bias, y, groups, *dilation)
     else:
-        _GENERAL[which](xp, w, bias, y, groups, stride[0], stride[1], dilation[0], dilation[1])
+        _launch(_GENERAL, parallel, xp, w, bias, y, groups, stride[0], stride[1], dilation[0], dilation[1])
     return y
 
 
@@ -234,18 +255,18 @@ def compile_all(dtype: type = np.float32) -> None:
     """
     x, w, b = np.zeros((1, 4, 5, 5), dtype), np.zeros((4, 4, 3, 3), dtype), np.zeros(4, dtype)
     y, gw = np.empty((1, 4, 3, 3), dtype), np.empty((4, 4, 3, 3), dtype)
-    for which in (0, 1):
-        _GENERAL[which](x, w, b, y, 1, 1, 1, 1, 1)
-        _THREE_BY_THREE[which](x, w, b, y, 1, 1, 1)
-        _THREE_BY_THREE_X4[which](x, w.reshape(4, 4, 9), b, y, 1, 1, 1)
-        _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
+    with _WORK_QUEUE:  # the parallel copies are called directly here
+        for which in (0, 1):
+            _GENERAL[which](x, w, b, y, 1, 1, 1, 1, 1)
+            _THREE_BY_THREE[which](x, w, b, y, 1, 1, 1)
+            _THREE_BY_THREE_X4[which](x, w.reshape(4, 4, 9), b, y, 1, 1, 1)
+            _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
 
 
 def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], groups: int) -> np.ndarray:
     """The weight gradient by compiled loops: the fast route for depthwise layers."""
     gw = np.empty((gy.shape[1], xp.shape[1] // groups) + tuple(kernel_size), dtype=gy.dtype)
-    which = 0 if 2 * gy.size * gw[0].size >= PARALLEL_MIN_FLOPS else 1
-    _WEIGHT_GRAD[which](np.ascontiguousarray(gy), np.ascontiguousarray(xp), gw, groups, stride[0], stride[1],
-                 dilation[0], dilation[1])
+    _launch(_WEIGHT_GRAD, 2 * gy.size * gw[0].size >= PARALLEL_MIN_FLOPS, np.ascontiguousarray(gy),
+            np.ascontiguousarray(xp), gw, groups, stride[0], stride[1], dilation[0], dilation[1])
     return gw
