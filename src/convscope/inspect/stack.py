@@ -23,7 +23,8 @@ from ..engine.arithmetic import (
     to_tuple,
     transposed_output_size,
 )
-from ..engine.errors import ConvParameterError, ConvScopeError, ConvShapeError
+from ..engine.errors import ConvScopeError, ConvShapeError
+from .layer_rules import Unknown, check_layer, check_unknowns
 
 UNKNOWN = "?"
 SAME_SHAPE = {"ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "ELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
@@ -44,6 +45,7 @@ class StackRow:
     code: str                       # as PyTorch code, with every ? solved
     output_shape: tuple[int, ...]
     params: int
+    layer: tuple[str, list[Any], dict[str, Any]] = field(repr=False, default=("Identity", [], {}))  # ? solved
 
 
 @dataclass
@@ -61,19 +63,18 @@ class StackReport:
         return (f"import torch\nfrom torch import nn\n\nmodel = nn.Sequential(\n{layers})\n"
                 f"x = torch.randn{self.input_shape}\nprint(model(x).shape)  # {self.rows[-1].output_shape}\n")
 
+    def model(self) -> Any:
+        """The stack as an ``nn.Sequential`` on torch's meta device: shapes without memory, at any size."""
+        return _meta_model([row.layer for row in self.rows])
+
     def to_dict(self) -> dict[str, Any]:
         return {"input_shape": list(self.input_shape), "solved": self.solved, "total_params": self.total_params,
                 "layers": [{"text": r.text, "code": r.code, "output_shape": list(r.output_shape), "params": r.params}
                            for r in self.rows], "code": self.code()}
 
 
-class _Unknown:
-    def __repr__(self) -> str:
-        return UNKNOWN
-
-
 def _parse(text: str, index: int) -> tuple[str, list[Any], dict[str, Any]]:
-    """``"Conv2d(3, 16, 3, padding=1)"`` -> ("Conv2d", [3, 16, 3], {"padding": 1}); ``?`` -> _Unknown."""
+    """``"Conv2d(3, 16, 3, padding=1)"`` -> ("Conv2d", [3, 16, 3], {"padding": 1}); ``?`` -> Unknown."""
     source = text.strip().replace(UNKNOWN, "__unknown__")
     try:
         node = ast.parse(source, mode="eval").body
@@ -88,7 +89,7 @@ def _parse(text: str, index: int) -> tuple[str, list[Any], dict[str, Any]]:
 
     def value(item: ast.expr) -> Any:
         if isinstance(item, ast.Name) and item.id == "__unknown__":
-            return _Unknown()
+            return Unknown()
         try:
             return ast.literal_eval(item)
         except ValueError as error:
@@ -117,7 +118,7 @@ def _code(name: str, args: list[Any], kwargs: dict[str, Any], fill: dict[int | s
 
 
 def _solve(value: Any, actual: int, label: str, solved: dict[str, int], text: str, what: str) -> int:
-    if isinstance(value, _Unknown):
+    if isinstance(value, Unknown):
         solved[f"{text.strip()} {label}"] = actual
         return actual
     if value != actual:
@@ -148,7 +149,8 @@ def _layer(name: str, p: dict[str, Any], shape: tuple[int, ...], text: str, solv
         fills["num_features"] = _solve(p["num_features"], channels, "num_features", solved, text, "channels")
         return shape, 2 * channels if p["affine"] else 0, fills
     if kind.startswith("Adaptive"):
-        target = to_tuple(p["output_size"], nd, "output_size")
+        target = p["output_size"]
+        target = tuple(target) * (nd if len(target) == 1 else 1) if isinstance(target, (tuple, list)) else (target,) * nd
         return shape[:2] + tuple(s if t is None else t for s, t in zip(sizes, target)), 0, fills
     kernel = to_tuple(p["kernel_size"], nd, "kernel_size")
     if kind in ("MaxPool", "AvgPool"):
@@ -158,10 +160,10 @@ def _layer(name: str, p: dict[str, Any], shape: tuple[int, ...], text: str, solv
         return shape[:2] + tuple(out), 0, fills
     fills["in_channels"] = _solve(p["in_channels"], channels, "in_channels", solved, text, "input channels")
     out_channels, groups = p["out_channels"], p["groups"]
-    if channels % groups or out_channels % groups:
-        raise ConvParameterError(f"{text.strip()}: groups must divide both channel counts",
-                                 expected=f"in_channels and out_channels divisible by groups={groups}",
-                                 got=f"in_channels={channels}, out_channels={out_channels}", fix="change groups")
+    if channels % groups:
+        raise StackError(f"{text.strip()}: the incoming channels are not divisible by groups",
+                         expected=f"channels divisible by groups={groups}", got=f"{channels} channels",
+                         fix="change groups, or the layer before")
     stride, dilation = to_tuple(p["stride"], nd, "stride"), to_tuple(p["dilation"], nd, "dilation")
     params = out_channels * (channels // groups) * prod(kernel) + (out_channels if p["bias"] else 0)
     if kind == "ConvTranspose":
@@ -187,6 +189,8 @@ def shape_stack(text: str, input_shape: tuple[int, ...]) -> StackReport:
         name, args, kwargs = _parse(piece, index)
         bound = _bind(name, args, kwargs, piece)
         try:
+            check_unknowns(bound)
+            check_layer(name, bound, len(shape))
             shape, params, fills = _layer(name, bound, shape, piece, solved)
         except StackError:
             raise
@@ -195,14 +199,56 @@ def shape_stack(text: str, input_shape: tuple[int, ...]) -> StackReport:
                              expected=error.expected, got=error.got, fix=error.fix) from error
         positions = {k: i for i, k in enumerate(list(bound)[:len(args)])}
         fill = {positions.get(k, k): v for k, v in fills.items()}
-        rows.append(StackRow(piece.strip(), _code(name, args, kwargs, fill), shape, params))
-    return StackReport(tuple(input_shape), rows, solved)
+        layer = (name, [fill.get(i, a) for i, a in enumerate(args)], {k: fill.get(k, v) for k, v in kwargs.items()})
+        rows.append(StackRow(piece.strip(), _code(name, args, kwargs, fill), shape, params, layer))
+    report = StackReport(tuple(input_shape), rows, solved)
+    _agree_with_torch(report)
+    return report
+
+
+def _meta_module(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    import torch
+    from torch import nn
+
+    with torch.device("meta"):
+        return getattr(nn, name)(*args, **kwargs)
+
+
+def _meta_model(layers: list[tuple[str, list[Any], dict[str, Any]]]) -> Any:
+    from torch import nn
+
+    return nn.Sequential(*(_meta_module(*layer) for layer in layers))
+
+
+def _agree_with_torch(report: StackReport) -> None:
+    """Run the stack on the meta device (shapes only: no memory, no arithmetic): torch must accept
+    every layer and give the shapes the calculator computed."""
+    import torch
+
+    if prod(report.input_shape) >= 2**62:
+        raise StackError("the input shape is too large", expected="fewer than 2**62 elements",
+                         got=f"{report.input_shape}", fix="use a smaller batch or image")
+    x = torch.empty(report.input_shape, device="meta")
+    for index, row in enumerate(report.rows, start=1):
+        try:
+            x = _meta_module(*row.layer)(x)
+        except Exception as error:  # torch's own refusal of something the rules let through
+            raise StackError(f"layer {index} {row.text}: torch refuses it",
+                             got=f"{type(error).__name__}: {error}".splitlines()[0],
+                             fix="change that layer's arguments") from error
+        if tuple(x.shape) != row.output_shape:
+            raise StackError(f"layer {index} {row.text}: convscope's arithmetic and torch disagree",
+                             expected=f"torch's shape {tuple(x.shape)}", got=f"{row.output_shape}",
+                             fix="please report this stack; torch's shape is the right one")
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"1,3,32,32"`` -> (1, 3, 32, 32), with an error that shows the expected form."""
+    parts = text.replace("x", ",").replace(" ", "").strip("()[]").split(",")
     try:
-        shape = tuple(int(part) for part in text.replace("x", ",").replace(" ", "").strip("()[]").split(","))
+        if not all(part.isascii() for part in parts):
+            raise ValueError("digits other than 0-9")
+        shape = tuple(int(part) for part in parts)
     except ValueError as error:
         raise ConvShapeError("the input shape does not parse", expected="comma-separated positive ints, e.g. "
                              "1,3,32,32", got=repr(text), fix="--input 1,3,32,32") from error
