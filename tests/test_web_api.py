@@ -20,7 +20,7 @@ LESSON = {"input": [[1, 2, 0, 0], [5, 3, 0, 4], [2, 1, 3, 1], [0, 2, 1, 2]], "ke
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(limited_app())
+    return TestClient(limited_app(), base_url="http://127.0.0.1:8000")
 
 
 def test_stepper_matches_torch_and_its_frames_add_up(client):
@@ -96,7 +96,7 @@ def test_nan_kernel_malformed_json_and_the_server_keeps_serving(client):
 
 def test_bad_uploads(client):
     just_over = client.post("/api/upload", files={"file": ("big.png", b"\0" * (MAX_UPLOAD_BYTES + 1), "image/png")})
-    assert just_over.status_code == 400 and "upload is too large" in just_over.json()["error"]
+    assert just_over.status_code == 413 and "upload is too large" in just_over.json()["error"]
     huge = client.post("/api/upload", files={"file": ("big.png", b"\0" * (MAX_UPLOAD_BYTES + 2**20), "image/png")})
     assert huge.status_code == 413 and "body is too large" in huge.json()["error"]  # refused while it streams
     text = client.post("/api/upload", files={"file": ("notes.png", b"hello", "image/png")})

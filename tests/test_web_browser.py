@@ -4,14 +4,12 @@ answer; what is shown is checked, and screenshots are kept in test-artifacts/scr
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from servers import running_lab
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,24 +24,8 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
-
-    from convscope.web.app import limited_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(limited_app(), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=5)
+    with running_lab() as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -104,29 +104,61 @@ def load(path: str | os.PathLike[str], mode: str = "auto", max_pixels: int = MAX
     ImageError
         A missing file, a file that is not an image, one smaller than 2 x 2 or above ``max_pixels``.
     """
-    from PIL import Image, UnidentifiedImageError
-
     _check_mode(mode)
     path = Path(path)
     if not path.is_file():
+        what = "nothing there" if not path.exists() else "a directory" if path.is_dir() else \
+            "a device, pipe or socket, not a file"
         raise ImageError(f"no image file at {str(path)!r}", expected="an existing PNG, JPEG, BMP or TIFF file",
-                         got="nothing there" if not path.exists() else "a directory",
-                         fix=f"check the path, or use a sample photo: {', '.join(sorted(SAMPLES)[:6])}, ...")
+                         got=what, fix=f"check the path, or use a sample photo: {', '.join(sorted(SAMPLES)[:6])}, ...")
+    return _decode(path, repr(str(path)), repr(path.name), mode, max_pixels)
+
+
+def decode(data: bytes, label: str = "the image", mode: str = "auto", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """As :func:`load`, from a file's bytes (an upload); messages call it ``label``, never a path.
+
+    >>> import io; from PIL import Image
+    >>> buffer = io.BytesIO(); Image.new("L", (4, 3), 255).save(buffer, "PNG")
+    >>> decode(buffer.getvalue()).shape
+    (3, 4)
+    """
+    import io
+
+    _check_mode(mode)
+    return _decode(io.BytesIO(data), label, label, mode, max_pixels)
+
+
+def _decode(source: Any, label: str, short: str, mode: str, max_pixels: int) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                _check_size(image.height, image.width, repr(path.name), max_pixels)
+            with Image.open(source) as image:
+                _check_size(image.height, image.width, short, max_pixels)
                 image.load()
-                return _pil_to_array(image, mode)
+                array = _pil_to_array(image, mode)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(f"{str(path)!r} is not an image convscope can read", expected="a PNG, JPEG, BMP or TIFF file",
-                         got=str(error).split(" (")[0][:120], fix="convert it to PNG first") from error
+        raise ImageError(f"{label} is not an image convscope can read", expected="a PNG, JPEG, BMP or TIFF file",
+                         got=_reason(error, source), fix="convert it to PNG first") from error
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
         if isinstance(error, ConvScopeError):
             raise
-        raise ImageError(f"{str(path)!r} could not be decoded", expected="a complete image file",
-                         got=f"{type(error).__name__}: {error}"[:160], fix="re-export the image") from error
+        raise ImageError(f"{label} could not be decoded", expected="a complete image file",
+                         got=f"{type(error).__name__}: {_reason(error, source)}"[:160],
+                         fix="re-export the image") from error
+    if not np.isfinite(array).all():  # a float TIFF may hold NaN or infinity: no filter output means anything
+        raise ImageError(f"{label} holds NaN or infinite pixels", expected="finite pixel values",
+                         got=f"{int((~np.isfinite(array)).sum()):,} non-finite pixel(s)",
+                         fix="replace them (e.g. np.nan_to_num) and save it again")
+    return array
+
+
+def _reason(error: Exception, source: Any) -> str:
+    """Pillow's reason without the file name it puts in (a server's temporary path, say)."""
+    text = str(error).split(" (")[0][:120]
+    name = getattr(source, "name", None)
+    return text.replace(str(name), "the file") if isinstance(name, str) else text.replace("<_io.BytesIO object", "<data")
 
 
 def _check_mode(mode: str) -> None:

@@ -15,54 +15,32 @@ from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from ..engine.errors import ConvScopeError
 from . import interactive, services
-from .schemas import (MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest, FilterRequest, FrameRequest,
-                      StackRequest, StepperRequest)
+from .guards import BodyLimit, Busy, ClientGone, Gate, HostGuard, LOOPBACK_NAMES
+from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
+                      FilterRequest, FrameRequest, StackRequest, StepperRequest)
 
 STATIC = Path(__file__).with_name("static")
+# Heavy requests (a filter, an upload) computing at once; the rest wait up to GATE_WAIT seconds.
+GATE = Gate(slots=4, wait=30.0)
 
 
-class BodyLimit:
-    """An ASGI layer that answers 413 as soon as a request body passes ``limit`` bytes."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send, self.limit)
-            return
-        seen = 0
-
-        async def limited() -> dict:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, self.limit)
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"example": {"error": "... Fix: ..."}}}}
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Any, limit: int) -> None:
-    body = (b'{"error": "the request body is too large; expected at most ' + str(limit).encode()
-            + b' bytes. Fix: send a smaller image"}')
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+# Every status an endpoint can answer besides 200, declared so the schema tells the whole truth.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: _error("the library refused the request: the message says what was expected, what came and the fix"),
+    403: _error("a request sent by another site's page"),
+    413: _error("the body is larger than the endpoint accepts"),
+    421: _error("a Host header that is not the lab's"),
+    422: _error("the body does not match the schema"),
+}
+HEAVY: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("every worker is busy: try again")}
 
 
 def create_app() -> FastAPI:
@@ -71,7 +49,11 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(ConvScopeError)
     async def refused(request: Request, error: ConvScopeError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"error": str(error)}, status_code=503 if isinstance(error, Busy) else 400)
+
+    @app.exception_handler(ClientGone)
+    async def gone(request: Request, error: ClientGone) -> Response:
+        return Response(status_code=499)  # nobody reads it: the client has closed the connection
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -82,73 +64,79 @@ def create_app() -> FastAPI:
                              "details": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in error.errors()]},
                             status_code=422)
 
+    async def heavy(request: Request, work: Any) -> Any:
+        """``work`` through the gate, in a worker thread; dropped unstarted if the client has left."""
+        from anyio.from_thread import run as on_loop
+
+        return await run_in_threadpool(GATE.run, work, lambda: not on_loop(request.is_disconnected))
+
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/static/index.html")
 
-    @app.get("/api/health")
+    @app.get("/api/health", responses=REFUSALS)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/api/stepper")
+    @app.post("/api/stepper", responses=REFUSALS)
     def stepper(body: StepperRequest) -> dict[str, Any]:
         return services.stepper(body)
 
-    @app.post("/api/stepper/frame")
+    @app.post("/api/stepper/frame", responses=REFUSALS)
     def stepper_frame(body: FrameRequest) -> dict[str, Any]:
         return services.stepper_frame(body)
 
-    @app.get("/api/kernels")
+    @app.get("/api/kernels", responses=REFUSALS)
     def kernels() -> list[dict[str, Any]]:
         from ..filters import KERNELS
 
         return [{"name": k.name, "weights": k.weights.tolist(), "responds_to": k.responds_to, "signed": k.signed}
                 for k in KERNELS.values()]
 
-    @app.get("/api/samples")
+    @app.get("/api/samples", responses=REFUSALS)
     def samples() -> list[str]:
         from ..images import SAMPLES
 
         return sorted(SAMPLES)
 
-    @app.post("/api/upload")
-    async def upload(file: UploadFile = File(...)) -> dict[str, Any]:
+    @app.post("/api/upload", responses=HEAVY)
+    async def upload(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise services.RequestError("the upload is too large", expected=f"at most {MAX_UPLOAD_BYTES:,} bytes",
-                                        got="more", fix="send a smaller image")
-        return services.add_upload(data)
+            return JSONResponse({"error": f"the upload is too large; expected at most {MAX_UPLOAD_BYTES:,} bytes. "
+                                          "Fix: send a smaller image"}, status_code=413)  # type: ignore[return-value]
+        return await heavy(request, lambda: services.add_upload(data))
 
-    @app.get("/api/image/{key}.png", response_class=Response)
+    @app.get("/api/image/{key}.png", response_class=Response, responses={**REFUSALS, 404: _error("no such image")})
     def image(key: str) -> Response:
-        data = services.IMAGES.get(key) if key.isalnum() and len(key) == 20 else None
+        data = services.IMAGES.get(key) if key.isascii() and key.isalnum() and len(key) == 20 else None
         if data is None:
             return JSONResponse({"error": "no such image; it may have been dropped from the cache. Fix: ask "
                                           "/api/filter again"}, status_code=404)
         return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
-    @app.post("/api/filter")
-    def filter_image(body: FilterRequest) -> dict[str, Any]:
-        return services.filter_image(body)
+    @app.post("/api/filter", responses=HEAVY)
+    async def filter_image(request: Request, body: FilterRequest) -> dict[str, Any]:
+        return await heavy(request, lambda: services.filter_image(body))
 
-    @app.post("/api/shape")
+    @app.post("/api/shape", responses=REFUSALS)
     def shape(body: StackRequest) -> dict[str, Any]:
         return interactive.shape_report(body)
 
-    @app.post("/api/digit")
+    @app.post("/api/digit", responses=REFUSALS)
     def digit(body: DigitRequest) -> dict[str, Any]:
         return interactive.read_digit(body)
 
-    @app.post("/api/equivariance")
+    @app.post("/api/equivariance", responses=REFUSALS)
     def equivariance(body: EquivarianceRequest) -> dict[str, Any]:
         return interactive.equivariance(body)
 
-    @app.get("/api/quiz")
-    def quiz(difficulty: str = Query("mixed"), n: int = Query(5, ge=1, le=20), seed: int = Query(0, ge=0)
-             ) -> list[dict[str, Any]]:
+    @app.get("/api/quiz", responses=REFUSALS)
+    def quiz(difficulty: str = Query("mixed", max_length=20), n: int = Query(5, ge=1, le=20),
+             seed: int = Query(0, ge=0, lt=2**63)) -> list[dict[str, Any]]:
         return interactive.quiz(difficulty, n, seed)
 
-    @app.post("/api/quiz/answer")
+    @app.post("/api/quiz/answer", responses=REFUSALS)
     def answer(body: AnswerRequest) -> dict[str, Any]:
         return interactive.answer(body.id, body.choice)
 
@@ -156,6 +144,21 @@ def create_app() -> FastAPI:
     return app
 
 
-def limited_app() -> Any:
-    """The app behind the body-size limit (what `convscope serve` runs)."""
-    return BodyLimit(create_app(), MAX_UPLOAD_BYTES + 64 * 1024)
+def limited_app(host: str = "127.0.0.1", allow_hosts: tuple[str, ...] = ()) -> Any:
+    """The app as `convscope serve` runs it: behind the Host/Origin check and the body-size limits
+    (uploads up to MAX_UPLOAD_BYTES, every other body up to MAX_JSON_BYTES).
+
+    ``host`` is the address it listens on: requests must name it, a loopback name, or one of
+    ``allow_hosts`` (``"*"`` allows any, for a lab served to a class on purpose).
+    """
+    app = create_app()
+    uploads = BodyLimit(app, MAX_UPLOAD_BYTES + 64 * 1024)
+    other = BodyLimit(app, MAX_JSON_BYTES)
+
+    async def by_path(scope: dict, receive: Any, send: Any) -> None:
+        limit = uploads if scope.get("path") == "/api/upload" else other
+        await limit(scope, receive, send)
+
+    wildcard = host in ("0.0.0.0", "::", "")
+    names = (*LOOPBACK_NAMES, *(() if wildcard else (host,)), *allow_hosts)
+    return HostGuard(by_path, names)

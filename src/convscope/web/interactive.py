@@ -4,6 +4,7 @@ slider and the quiz: library calls behind the lab's other pages."""
 from __future__ import annotations
 
 import threading
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -11,22 +12,25 @@ import numpy as np
 from .. import filters, images
 from ..data import SHAPES
 from ..engine.conv import conv2d
+from .schemas import MAX_SHAPE_ELEMENTS
 from .services import RequestError, _png
 
 
 def shape_report(request: Any) -> dict[str, Any]:
     """The calculator's table and code; with ``unit``, the input region that unit sees."""
-    from ..inspect import parse_shape, shape_stack, trace
+    from ..inspect import shape_stack, trace
 
-    shape = parse_shape(",".join(map(str, request.input)))
-    if np.prod(shape) > 4_000_000:
-        raise RequestError("the input is too large for the lab", expected="at most 4 million values",
-                           got=f"{int(np.prod(shape)):,}", fix="use a smaller batch or image")
+    import torch
+
+    shape = tuple(request.input)
+    if min(shape) < 1 or prod(shape) > MAX_SHAPE_ELEMENTS:
+        raise RequestError("the input shape is out of the lab's range",
+                           expected=f"sizes >= 1 and at most {MAX_SHAPE_ELEMENTS:,} values in all",
+                           got=f"{list(shape)}", fix="use a smaller batch or image, e.g. [1, 3, 32, 32]")
     report = shape_stack(request.stack, shape)
     result = report.to_dict()
-    namespace: dict[str, Any] = {}
-    exec(report.code().split("x = torch.randn")[0], namespace)  # noqa: S102 - code built from parsed literals
-    table = trace(namespace["model"], shape, measure=False)
+    # On the meta device: shapes and fields for any size, with no memory and no arithmetic.
+    table = trace(report.model(), torch.empty(shape, device="meta"), measure=False)
     layers = [row for row in table.rows if row.depth > 0]
     result["trace"] = [{"name": r.name, "type": r.type, "output": list(r.output_shape or ()), "rf": r.rf_text(),
                         "jump": [f.jump for f in r.rf] if r.rf else None} for r in layers]
@@ -74,10 +78,15 @@ def read_digit(request: Any) -> dict[str, Any]:
     convolution's feature maps."""
     import torch
 
-    drawing = np.array(request.pixels, dtype=np.float32) if request.pixels else np.zeros((0, 0), np.float32)
-    if drawing.shape != (32, 32) or not np.isfinite(drawing).all():
-        raise RequestError("the drawing must be a 32x32 grid of finite values", expected="32 rows of 32 values",
-                           got=f"shape {drawing.shape}", fix="send the canvas as the page does")
+    rows = request.pixels
+    if len(rows) != 32 or any(len(row) != 32 for row in rows):
+        raise RequestError("the drawing must be a 32x32 grid", expected="32 rows of 32 values",
+                           got=f"{len(rows)} rows of {sorted({len(row) for row in rows}) or [0]} values",
+                           fix="send the canvas as the page does")
+    drawing = np.array(rows, dtype=np.float32)
+    if not np.isfinite(drawing).all():
+        raise RequestError("the drawing holds NaN or infinity", expected="values in [0, 1]",
+                           got=f"{int((~np.isfinite(drawing)).sum())} non-finite value(s)", fix="send the canvas again")
     small = np.clip(drawing, 0, 1).reshape(8, 4, 8, 4).mean(axis=(1, 3))       # (8, 8): 4x4 blocks averaged
     model = DIGITS.get()
     x = torch.from_numpy(small[None, None])

@@ -1,17 +1,31 @@
-"""Request bodies of the JSON API, with the limits that keep one request small."""
+"""Request bodies of the JSON API, with the limits that keep one request small.
+
+Grids are sized by the library's checks (a message that names the limit) within the body
+limit (MAX_JSON_BYTES), which bounds what parsing any body can cost.
+Numbers are strict: ``false`` is not 0 and ``"2"`` is not 2, so a body means what it says.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 MAX_GRID = 32          # the stepper's input, per side
 MAX_KERNEL = 7         # the stepper's and gallery's custom kernels, per side
 MAX_UPLOAD_BYTES = 8 * 2**20
+MAX_JSON_BYTES = 256 * 2**10  # any other request body: a 3 x 32 x 32 grid as text is about 60 KiB
 MAX_UPLOAD_PIXELS = 4_000_000
+MAX_FILTER_SIZE = 512  # the longest side a filtered photo is shown at (uploads are kept at this size)
+MAX_VALUE = 1e6        # |value| of a stepper cell or kernel weight: products and sums stay finite in float32
+MAX_SHAPE_ELEMENTS = 2**40  # the shape calculator's input: shapes only (meta device), so only a sanity bound
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+
+
+def Int(default: Any = ..., **limits: Any) -> Any:
+    """An integer field that refuses booleans, floats and strings."""
+    return Field(default, strict=True, **limits)
 
 
 class StepperRequest(BaseModel):
@@ -19,29 +33,29 @@ class StepperRequest(BaseModel):
 
     input: list[list[float]] | list[list[list[float]]]
     kernel: list[list[float]] | list[list[list[float]]]
-    stride: int = Field(1, ge=1, le=4)
-    padding: int = Field(0, ge=0, le=3)
+    stride: int = Int(1, ge=1, le=4)
+    padding: int = Int(0, ge=0, le=3)
     padding_mode: PaddingMode = "zeros"
-    dilation: int = Field(1, ge=1, le=3)
-    flip: bool = False
+    dilation: int = Int(1, ge=1, le=3)
+    flip: bool = Field(False, strict=True)
 
 
 class FrameRequest(StepperRequest):
-    index: int = Field(0, ge=0, description="which output cell, in reading order")
+    index: int = Int(0, ge=0, le=32 * 32, description="which output cell, in reading order")
 
 
 class FilterRequest(BaseModel):
-    image: str = Field("camera", description="a sample photo's name, or an id returned by /api/upload")
-    kernel: str | None = Field(None, description="a named kernel")
+    image: str = Field("camera", max_length=40, description="a sample photo's name, or an id returned by /api/upload")
+    kernel: str | None = Field(None, max_length=40, description="a named kernel")
     weights: list[list[float]] | None = Field(None, description="a custom square kernel (3x3, 5x5 or 7x7)")
     padding_mode: Literal["zeros", "reflect", "symmetric", "replicate", "circular"] = "reflect"
-    size: int = Field(256, ge=32, le=512, description="the longer side the photo is shown at")
+    size: int = Int(256, ge=32, le=MAX_FILTER_SIZE, description="the longer side the photo is shown at")
 
 
 class StackRequest(BaseModel):
     stack: str = Field(..., max_length=2000)
-    input: list[int] = Field(..., min_length=2, max_length=5)
-    unit: list[int] | None = Field(None, description="an output unit (row, column) of the last spatial layer")
+    input: list[StrictInt] = Field(..., min_length=2, max_length=5)
+    unit: list[StrictInt] | None = Field(None, max_length=3, description="an output unit (row, column) of the last spatial layer")
 
 
 class DigitRequest(BaseModel):
@@ -49,10 +63,10 @@ class DigitRequest(BaseModel):
 
 
 class EquivarianceRequest(BaseModel):
-    position: int = Field(0, ge=0, le=24)
-    stride: int = Field(1, ge=1, le=2)
+    position: int = Int(0, ge=0, le=24)
+    stride: int = Int(1, ge=1, le=2)
 
 
 class AnswerRequest(BaseModel):
     id: str = Field(..., max_length=100)
-    choice: int = Field(..., ge=0, le=7)
+    choice: int = Int(..., ge=0, le=7)

@@ -10,17 +10,17 @@ import base64
 import io
 import threading
 from collections import OrderedDict
-from functools import lru_cache
+from math import prod
 from typing import Any
 
 import numpy as np
 
 from .. import filters, images
-from ..engine.arithmetic import explain_output_size, window_positions
+from ..engine.arithmetic import explain_output_size, output_size, window_positions
 from ..engine.conv import conv2d
 from ..engine.errors import ConvScopeError
 from ..engine.padding import pad
-from .schemas import MAX_GRID, MAX_KERNEL, MAX_UPLOAD_PIXELS
+from .schemas import MAX_GRID, MAX_KERNEL, MAX_UPLOAD_PIXELS, MAX_VALUE
 
 
 class RequestError(ConvScopeError):
@@ -46,12 +46,36 @@ def _grid(value: Any, name: str, limit: int) -> np.ndarray:
     if not np.isfinite(array).all():
         raise RequestError(f"the {name} holds NaN or infinity", expected="finite numbers",
                            got=f"{int((~np.isfinite(array)).sum())} non-finite value(s)", fix="replace them")
+    if np.abs(array).max() > MAX_VALUE:
+        # 1e308 is finite, but its products are not: the sums the stepper shows would be infinite
+        raise RequestError(f"the {name} holds a value too large to show", expected=f"values within ±{MAX_VALUE:,.0f}",
+                           got=f"{np.abs(array).max():.3g}", fix="use smaller numbers")
     return array
+
+
+# What one request may cost, checked from the engine's arithmetic before anything runs. The
+# schema's caps keep every endpoint far below (the largest filter: 512 x 512 x 3 with 7x7, about
+# 40 M mult-adds); the check keeps it so when a cap is raised.
+MAX_MULT_ADDS = 200_000_000
+MAX_ELEMENTS = 16_000_000
+
+
+def check_cost(what: str, shape: tuple[int, ...], kernel: tuple[int, ...], stride: int = 1, padding: int = 0,
+               dilation: int = 1) -> None:
+    """Refuse a convolution of ``shape`` (C, H, W) with ``kernel`` (C, kh, kw) over the lab's budget."""
+    size = output_size(shape[1:], kernel[1:], stride, padding, dilation)   # (out_h, out_w): the engine's rule
+    elements = prod(shape[:1] + tuple(n + 2 * padding for n in shape[1:])) + prod(size)
+    mult_adds = prod(size) * prod(kernel)
+    if elements > MAX_ELEMENTS or mult_adds > MAX_MULT_ADDS:
+        raise RequestError(f"the {what} is too large for the lab", got=f"{elements:,} values, {mult_adds:,} mult-adds",
+                           expected=f"at most {MAX_ELEMENTS:,} values and {MAX_MULT_ADDS:,} mult-adds",
+                           fix="use a smaller image or kernel")
 
 
 def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = _grid(request.input, "input", MAX_GRID)
     w = _grid(request.kernel, "kernel", MAX_KERNEL)
+    check_cost("stepper input", x.shape, w.shape, request.stride, request.padding, request.dilation)
     if w.shape[0] != x.shape[0]:
         if w.shape[0] == 1:
             w = np.repeat(w, x.shape[0], axis=0)  # one 2-D kernel for every channel, as the page's editor sends
@@ -111,30 +135,56 @@ def _png(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(_png_bytes(rgb)).decode("ascii")
 
 
-class Store:
-    """At most ``capacity`` values by key, the least recently used dropped first."""
+def _nbytes(value: Any) -> int:
+    """What a cached value costs: its arrays' and strings' bytes, through dicts and lists."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_nbytes(k) + _nbytes(v) for k, v in value.items()) + 64
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value) + 64
+    return 32
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity, self._items = capacity, OrderedDict()
+
+class Store:
+    """Values by key within ``max_bytes`` in all, the least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.nbytes = max_bytes, 0
+        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def put(self, key: str, value: Any) -> None:
+        size = _nbytes(value) + _nbytes(key)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self.nbytes -= self._items.pop(key)[1]
+            if size > self.max_bytes:
+                return  # larger than the whole cache: computed, answered, not kept
+            self._items[key] = (value, size)
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                self.nbytes -= self._items.popitem(last=False)[1][1]
 
     def get(self, key: str) -> Any:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
 
 
-IMAGES = Store(256)        # PNG bytes by content hash, served by /api/image/<key>.png
-FILTERED = Store(128)      # whole /api/filter answers by request: a gallery revisits the same kernels
+MiB = 2**20
+# The lab's caches, by bytes (CACHE_BYTES in all): a server's memory after any number of requests
+# is its start-up size plus these.
+IMAGES = Store(64 * MiB)      # PNG bytes by content hash, served by /api/image/<key>.png
+FILTERED = Store(4 * MiB)     # whole /api/filter answers (URLs and numbers) by request
+UPLOADS = Store(48 * MiB)     # uploads, already shrunk to the largest size a filter may ask for
+SAMPLES = Store(32 * MiB)     # sample photos at the sizes asked for
+CACHE_BYTES = sum(store.max_bytes for store in (IMAGES, FILTERED, UPLOADS, SAMPLES))
 
 
 def _image_url(rgb: np.ndarray) -> str:
@@ -148,34 +198,39 @@ def _image_url(rgb: np.ndarray) -> str:
     return f"/api/image/{key}.png"
 
 
+def _shrink(photo: np.ndarray, size: int) -> np.ndarray:
+    """The photo with its longer side at most ``size`` pixels (bilinear, as a browser would show it)."""
+    from PIL import Image
+
+    scale = size / max(photo.shape[:2])
+    if scale >= 1:
+        return photo
+    shape = (max(1, round(photo.shape[1] * scale)), max(1, round(photo.shape[0] * scale)))
+    channels = [Image.fromarray(np.ascontiguousarray(photo[..., c] if photo.ndim == 3 else photo), mode="F")
+                .resize(shape, Image.BILINEAR) for c in range(photo.shape[2] if photo.ndim == 3 else 1)]
+    planes = [np.asarray(c, np.float32) for c in channels]
+    return planes[0] if photo.ndim == 2 else np.stack(planes, axis=-1)
+
+
 def add_upload(data: bytes) -> dict[str, Any]:
-    """Decode an uploaded image (every check of :func:`convscope.images.load`, a 4-megapixel cap)
-    and keep it among the last 16 uploads."""
-    import tempfile
+    """Decode an uploaded image (every check of :func:`convscope.images.decode`, a 4-megapixel cap),
+    shrink it to the largest size a filter may ask for, and keep it in the upload cache."""
     import uuid
 
-    with tempfile.NamedTemporaryFile(suffix=".img") as handle:
-        handle.write(data)
-        handle.flush()
-        image = images.load(handle.name, max_pixels=MAX_UPLOAD_PIXELS)
+    from .schemas import MAX_FILTER_SIZE
+
+    image = images.decode(data, "the upload", max_pixels=MAX_UPLOAD_PIXELS)
     ident = "upload-" + uuid.uuid4().hex[:12]
-    UPLOADS.put(ident, image)
+    UPLOADS.put(ident, _shrink(image, MAX_FILTER_SIZE))
     return {"id": ident, "width": image.shape[1], "height": image.shape[0]}
 
 
-UPLOADS = Store(16)
-
-
-@lru_cache(maxsize=64)
 def _sample(name: str, size: int) -> np.ndarray:
-    from PIL import Image
-
-    photo = images.sample(name)
-    scale = size / max(photo.shape[:2])
-    if scale < 1:
-        shape = (max(1, round(photo.shape[1] * scale)), max(1, round(photo.shape[0] * scale)))
-        pixels = Image.fromarray((photo * 255).round().astype(np.uint8)).resize(shape, Image.BILINEAR)
-        photo = np.asarray(pixels, np.float32) / 255
+    key = f"{name}@{size}"
+    photo = SAMPLES.get(key)
+    if photo is None:
+        photo = _shrink(images.sample(name), size)
+        SAMPLES.put(key, photo)
     return photo
 
 
@@ -193,11 +248,13 @@ def filter_image(request: Any) -> dict[str, Any]:
 
 
 def _filter_image(request: Any) -> dict[str, Any]:
-    source = UPLOADS.get(request.image) if request.image.startswith("upload-") else None
-    if source is None:
-        if request.image.startswith("upload-"):
+    if request.image.startswith("upload-"):
+        source = UPLOADS.get(request.image)
+        if source is None:
             raise RequestError("that upload is gone", expected="an id from /api/upload", got=request.image,
                                fix="upload the image again")
+        source = _shrink(source, request.size)  # (H, W) or (H, W, 3), longer side <= size
+    else:
         source = _sample(request.image, request.size)
     if (request.kernel is None) == (request.weights is None):
         raise RequestError("say which kernel", expected="a kernel name or custom weights", got="both or neither",
@@ -210,6 +267,8 @@ def _filter_image(request: Any) -> dict[str, Any]:
         kernel = filters.as_kernel(weights)
     else:
         kernel = filters.get(request.kernel)
+    channels = source.shape[2] if source.ndim == 3 else 1
+    check_cost("photo", (channels,) + source.shape[:2], (channels,) + kernel.weights.shape, padding=kernel.weights.shape[0] // 2)
     shown = filters.show(source, kernel, request.padding_mode)
     magnitude = filters.gradient(source, padding_mode=request.padding_mode).magnitude
     return {"kernel": {"name": kernel.name, "weights": kernel.weights.tolist(), "responds_to": kernel.responds_to},

@@ -48,7 +48,7 @@ def by_ident(ident: str) -> Question:
     """The question a ``Question.ident`` names, made again (the web lab keeps the key on the server)."""
     topic, _, rest = ident.partition("/")
     difficulty, _, seed = rest.partition("/")
-    if topic not in TOPICS or not seed.isdigit():
+    if topic not in TOPICS or not (seed.isascii() and seed.isdigit()) or len(seed) > 19:  # "²".isdigit() too
         raise ConvParameterError("unknown question id", expected="topic/difficulty/seed", got=repr(ident),
                                  fix="use an id the quiz endpoint returned")
     return question(topic, difficulty, int(seed))
