@@ -165,6 +165,7 @@ def test_other_host_names_and_other_sites_are_refused():
     assert own.get("/api/health").status_code == 200
     files = {"file": ("x.png", _png(np.zeros((4, 4), np.uint8)), "image/png")}
     assert own.post("/api/upload", files=files, headers={"origin": "http://evil.example"}).status_code == 403
+    assert own.post("/api/upload", files=files, headers={"origin": "http://127.0.0.1:3000"}).status_code == 403
     assert own.post("/api/upload", files=files, headers={"sec-fetch-site": "cross-site"}).status_code == 403
     assert own.post("/api/upload", files=files, headers={"origin": BASE}).status_code == 200
     assert TestClient(limited_app(allow_hosts=("lab.school",)), base_url="http://lab.school").get(
