@@ -7,8 +7,9 @@ from .arithmetic import (ReceptiveField, effective_kernel, explain_output_size, 
                          transposed_output_size)
 from .conv import conv1d, conv1d_backward, conv2d, conv2d_backward, conv3d, conv3d_backward
 from .dispatch import BACKENDS
-from .errors import (BackendError, ChannelMismatchError, ChannelsLastError, ConvParameterError, ConvScopeError,
-                     ConvShapeError, KernelLayoutError, KernelTooLargeError, MissingAxisError)
+from .errors import (ArrayTooLargeError, BackendError, ChannelMismatchError, ChannelsLastError, ConvParameterError,
+                     ConvScopeError, ConvShapeError, KernelLayoutError, KernelTooLargeError, MissingAxisError,
+                     TensorTypeError)
 from .pool import (avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward, avg_pool3d,
                    avg_pool3d_backward, max_pool1d, max_pool1d_backward, max_pool2d, max_pool2d_backward,
                    max_pool3d, max_pool3d_backward)
@@ -16,8 +17,9 @@ from .transpose import (conv_transpose1d, conv_transpose1d_backward, conv_transp
                         conv_transpose3d, conv_transpose3d_backward)
 
 __all__ = [
-    "BACKENDS", "BackendError", "ReceptiveField", "ChannelMismatchError", "ChannelsLastError", "ConvParameterError",
-    "ConvScopeError", "ConvShapeError", "KernelLayoutError", "KernelTooLargeError", "MissingAxisError",
+    "ArrayTooLargeError", "BACKENDS", "BackendError", "ReceptiveField", "ChannelMismatchError", "ChannelsLastError",
+    "ConvParameterError", "ConvScopeError", "ConvShapeError", "KernelLayoutError", "KernelTooLargeError",
+    "MissingAxisError", "TensorTypeError",
     "avg_pool1d", "avg_pool1d_backward", "avg_pool2d", "avg_pool2d_backward", "avg_pool3d",
     "avg_pool3d_backward", "conv1d", "conv1d_backward", "conv2d", "conv2d_backward", "conv3d",
     "conv3d_backward", "conv_transpose1d", "conv_transpose1d_backward", "conv_transpose2d",

@@ -39,7 +39,7 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
     w = as_array(weight, "weight", x.dtype)
     b = None if bias is None else as_array(bias, "bias", x.dtype)
     spec = conv_spec(op, nd, x.shape, w.shape, None if b is None else b.shape, stride, padding,
-                     dilation, groups, padding_mode)
+                     dilation, groups, padding_mode, itemsize=x.dtype.itemsize)
     return batched(x, spec.batched), w, b, spec
 
 
@@ -50,13 +50,14 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
     impl = get_backend(backend)
     if flip:
         w = np.flip(w, axis=_spatial(nd)).copy()
-    out_shape = (x.shape[0], spec.out_channels) + spec.output_size
+    if x.size == 0:
+        # An empty batch, or no input channels (then torch returns no output channels, and no
+        # bias): torch's empty result, before any padding or planning (an empty batch may carry
+        # any padding, and the cost model has nothing to divide by).
+        return unbatched(np.zeros((x.shape[0], spec.result_channels) + spec.output_size, x.dtype), spec.batched)
     fused = b is not None and getattr(impl, "accepts_bias", False)
     conv_valid = partial(impl.conv_valid, bias=b) if fused else impl.conv_valid
-    if x.shape[0] == 0:
-        y = np.zeros(out_shape, dtype=x.dtype)
-        fused = False
-    elif (rows := band_rows(x, spec, backend)) < spec.output_size[0]:
+    if (rows := band_rows(x, spec, backend)) < spec.output_size[0]:
         y = banded(conv_valid, x, w, spec, rows)  # too big for the workspace: strip by strip
     else:
         xp = pad(x, spec.padding, spec.padding_mode)
@@ -71,13 +72,14 @@ def _conv_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, w
                    padding_mode: str, flip: bool, backend: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, dilation, groups, padding_mode)
-    gy = batched_grad_output(op, grad_output, x, spec.out_channels, spec.output_size, spec.batched)
+    gy = batched_grad_output(op, grad_output, x, spec.result_channels, spec.output_size, spec.batched)
     impl = get_backend(backend)
+    if x.size == 0:  # nothing reached the output: zero gradients of the inputs' shapes, as torch's autograd
+        grad_x = np.zeros(x.shape, x.dtype)
+        return unbatched(grad_x, spec.batched), np.zeros(w.shape, x.dtype), np.zeros(spec.out_channels, x.dtype)
     if flip:
         w = np.flip(w, axis=_spatial(nd)).copy()
     xp = pad(x, spec.padding, spec.padding_mode)
-    if x.shape[0] == 0:
-        return unbatched(np.zeros_like(x), spec.batched), np.zeros_like(w), np.zeros(spec.out_channels, x.dtype)
     grad_xp = impl.conv_input_grad(gy, w, spec.stride, spec.dilation, spec.groups, xp.shape[2:])
     grad_x = pad_backward(grad_xp, spec.padding, spec.padding_mode).astype(x.dtype, copy=False)
     grad_w = impl.conv_weight_grad(gy, xp, spec.kernel_size, spec.stride, spec.dilation,
@@ -132,6 +134,15 @@ _CONV_DOC = """{nd}-d convolution (cross-correlation, like ``torch.nn.functional
         Wrong rank, channels, bias or kernel layout; the message names the fix.
     ConvParameterError
         Non-positive stride or dilation, negative padding, bad groups or padding_mode.
+    ArrayTooLargeError
+        The padded input or the output would exceed the array limit
+        (``convscope.engine.workspace.max_array_bytes()``, 4 GiB by default).
+
+    Notes
+    -----
+    Empty inputs follow torch: an empty batch gives (0, C_out, ...); an input with no
+    channels gives (N, 0, ...) whatever the weight's output channels (the bias is not
+    added); an empty spatial axis is accepted only with one of those.
     """
 
 

@@ -68,3 +68,15 @@ class ConvParameterError(ConvScopeError):
 
 class BackendError(ConvScopeError):
     """An unknown backend, or one whose library is not installed."""
+
+
+class ArrayTooLargeError(ConvScopeError):
+    """A padded input or output larger than the array limit (``workspace.max_array_bytes()``).
+
+    Raised at validation, before anything is allocated: a huge padding, dilation or
+    stride otherwise asks for terabytes, or hangs in the code that plans the work.
+    """
+
+
+class TensorTypeError(ConvScopeError):
+    """A torch tensor NumPy cannot read: bfloat16, sparse, meta (no data), quantized, ..."""

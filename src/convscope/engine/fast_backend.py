@@ -103,11 +103,12 @@ class AlgorithmBackend:
 
 def _polyphase_cost(p: Problem) -> float:
     """The cost model's estimate for the polyphase split: the best algorithm on the stacked sub-grids,
-    and two copies (in and out) of the data."""
+    two copies (in and out) of the data, and the two NumPy copies per phase (a huge dilation
+    means that many phases: their calls must count, or the split would loop over them all)."""
     sub_out = tuple(-(-o // d) for o, d in zip(p.out_size, p.dilation))
     sub_in = tuple(o + k - 1 for o, k in zip(sub_out, p.kernel_size))
     phases = prod(p.dilation)
     sub = Problem(p.batch * phases, p.in_channels, p.out_channels, p.groups, sub_in, p.kernel_size, p.stride,
                   (1,) * p.nd, sub_out, p.itemsize)
     copies = 2 * (sub.nbytes(sub.batch, p.in_channels, *sub_in) + sub.nbytes(sub.batch, p.out_channels, *sub_out))
-    return ALGORITHMS[choose(sub)].cost(sub) + copies / machine.STREAM_BYTES
+    return ALGORITHMS[choose(sub)].cost(sub) + copies / machine.STREAM_BYTES + 2 * phases * machine.CALL

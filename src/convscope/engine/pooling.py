@@ -26,16 +26,16 @@ from .validate import PoolSpec, pool_spec
 def _prepare(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
              padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool) -> tuple[np.ndarray, PoolSpec]:
     x = as_array(input, "input")
-    spec = pool_spec(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    spec = pool_spec(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode, itemsize=x.dtype.itemsize)
     return batched(x, spec.batched), spec
 
 
 def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.ndarray]:
     """Values and flat indices into the *padded* plane."""
-    xp = pad(x, spec.padding, "zeros", value=-np.inf)
-    if x.size == 0:
+    if x.size == 0:  # an empty batch (the spec refuses the other empty axes)
         empty = (x.shape[0], x.shape[1]) + spec.output_size
         return np.zeros(empty, x.dtype), np.zeros(empty, np.int64)
+    xp = pad(x, spec.padding, "zeros", value=-np.inf)
     return get_backend(backend).window_max(xp, spec.kernel_size, spec.stride, spec.dilation, spec.output_size)
 
 
@@ -70,6 +70,8 @@ def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLik
                        backend: str) -> np.ndarray:
     x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
+    if x.size == 0:  # an empty batch: nothing to scatter (and no row count to reshape by)
+        return unbatched(np.zeros(x.shape, x.dtype), spec.batched)
     _, where = _max(x, spec, backend)
     rows = x.shape[0] * x.shape[1]
     plane = int(np.prod([n + a + b for n, (a, b) in zip(spec.input_size, spec.padding)]))

@@ -29,7 +29,7 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
     w = as_array(weight, "weight", x.dtype)
     b = None if bias is None else as_array(bias, "bias", x.dtype)
     spec = transpose_spec(op, nd, x.shape, w.shape, None if b is None else b.shape, stride, padding,
-                          output_padding, groups, dilation)
+                          output_padding, groups, dilation, itemsize=x.dtype.itemsize)
     return batched(x, spec.batched), np.ascontiguousarray(w), b, spec
 
 
@@ -38,12 +38,11 @@ def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias:
                     dilation: IntOrTuple, backend: str) -> np.ndarray:
     x, w, b, spec = _prepare(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation)
     impl = get_backend(backend)
-    if x.shape[0] == 0:
-        y = np.zeros((0, spec.out_channels) + spec.output_size, dtype=x.dtype)
-    else:
-        full = impl.conv_input_grad(x, w, spec.stride, spec.dilation, spec.groups, _full_size(spec))
-        crop = tuple(slice(p, p + o) for p, o in zip(spec.padding, spec.output_size))
-        y = full[(slice(None), slice(None)) + crop].astype(x.dtype, copy=False)
+    if x.size == 0:  # only an empty batch gets here (the spec refuses the other empty axes)
+        return unbatched(np.zeros((x.shape[0], spec.out_channels) + spec.output_size, x.dtype), spec.batched)
+    full = impl.conv_input_grad(x, w, spec.stride, spec.dilation, spec.groups, _full_size(spec))
+    crop = tuple(slice(p, p + o) for p, o in zip(spec.padding, spec.output_size))
+    y = full[(slice(None), slice(None)) + crop].astype(x.dtype, copy=False)
     if b is not None:
         y += b.reshape((1, -1) + (1,) * nd)  # in place: y is a fresh array (a new one costs page faults)
     return unbatched(y, spec.batched)
@@ -56,8 +55,9 @@ def _conv_transpose_backward(op: str, nd: int, grad_output: ArrayLike, input: Ar
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, output_padding, groups, dilation)
     gy = batched_grad_output(op, grad_output, x, spec.out_channels, spec.output_size, spec.batched)
     impl = get_backend(backend)
-    if x.shape[0] == 0:
-        return unbatched(np.zeros_like(x), spec.batched), np.zeros_like(w), np.zeros(spec.out_channels, x.dtype)
+    if x.size == 0:
+        grad_x = np.zeros(x.shape, x.dtype)
+        return unbatched(grad_x, spec.batched), np.zeros(w.shape, x.dtype), np.zeros(spec.out_channels, x.dtype)
     # Undo the crop: the full-size gradient is zero where the forward pass cut rows away.
     g_full = pad(gy, tuple((p, p) for p in spec.padding))
     grad_x = impl.conv_valid(g_full, w, spec.stride, spec.dilation, spec.groups, spec.input_size)
@@ -94,6 +94,13 @@ _DOC = """{nd}-d transposed convolution (like ``torch.nn.functional.conv_transpo
     numpy.ndarray
         (N, C_out, *out) with, per axis,
         ``out = (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1``.
+        An empty batch gives an empty result (its axes may then be 0, as in torch).
+
+    Raises
+    ------
+    ConvScopeError
+        Whatever torch refuses; :class:`ArrayTooLargeError` when the input or the output
+        before its crop would exceed the array limit (``workspace.max_array_bytes()``).
     """
 
 _BACKWARD_DOC = """Gradients of :func:`conv_transpose{nd}d`: ``(grad_input, grad_weight, grad_bias)``.

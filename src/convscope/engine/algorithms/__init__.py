@@ -96,5 +96,11 @@ def supported(problem: Problem) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def choose(problem: Problem) -> str:
-    """The supported algorithm with the lowest estimated cost (im2col always qualifies)."""
+    """The supported algorithm with the lowest estimated cost (im2col always qualifies).
+
+    A problem without work (no channels, an empty batch) gets im2col at once: the engine
+    answers those before planning, and a rate per channel would divide by zero.
+    """
+    if problem.macs == 0:
+        return "im2col"
     return min(supported(problem), key=lambda name: ALGORITHMS[name].cost(problem))

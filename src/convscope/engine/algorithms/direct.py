@@ -35,7 +35,7 @@ def unsupported(p: Problem) -> str | None:
 
 def cost(p: Problem) -> float:
     three = p.kernel_size == (3, 3) and p.unit_stride
-    cin_g = p.in_channels // p.groups
+    cin_g = max(1, p.in_channels // p.groups)  # an empty problem still gets a finite cost
     # each output pixel's loads and stores are shared by fewer multiplies when channels are few
     rate = machine.JIT_3X3_FLOPS * cin_g / (cin_g + 4) if three else machine.JIT_FLOPS
     if p.out_size[-1] < 8:

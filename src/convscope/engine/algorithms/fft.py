@@ -26,7 +26,14 @@ def _fft_shape(p: Problem) -> tuple[int, ...]:
     return tuple(scipy.fft.next_fast_len(n, real=True) for n in p.padded_size)
 
 
+# scipy.fft refuses longer transforms (ValueError, or OverflowError past ssize_t); the
+# cost model asks every algorithm, so an absurd size must be "unsupported", not a crash.
+MAX_LENGTH = 2**40
+
+
 def unsupported(p: Problem) -> str | None:
+    if any(n > MAX_LENGTH for n in p.padded_size):
+        return f"FFT lengths stop at 2**40 (got {p.padded_size})"
     return None
 
 

@@ -49,7 +49,9 @@ def cost(p: Problem) -> float:
     rate = machine.GEMM_FLOPS * k / (k + 30) * out_g / (out_g + 4)
     images, rows = _blocks(p)
     calls = -(-p.batch // images) * -(-p.out_size[0] // rows) * p.groups
-    return cols / machine.CACHED_COPY_BYTES + p.flops / rate + calls * 3 * machine.CALL
+    # No channels (k or out_g 0) means no FLOPs and a rate of 0: cost the calls, not 0 / 0.
+    gemm = p.flops / rate if p.flops else 0.0
+    return cols / machine.CACHED_COPY_BYTES + gemm + calls * 3 * machine.CALL
 
 
 def scratch(p: Problem) -> int:

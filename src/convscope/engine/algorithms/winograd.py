@@ -55,7 +55,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..workspace import chunks, workspace_budget
+from ..workspace import chunk_size, chunks, workspace_budget
 from . import Problem, machine
 
 # F(2x2, 3x3), interpolation points 0, 1, -1 (and infinity): 4x4 input tiles.
@@ -108,9 +108,18 @@ def _phases(tw: int) -> tuple[int, int]:
     reads 2 values past its row, so it is always one of the extra, cropped ones. Extra
     columns cost work; more phases make each channel GEMM narrower (M * tile rows wide)
     and add calls: P minimises P * M + P / 2.
+
+    Only P in {2, 3, 4} can win, so three candidates are tried whatever the width (the
+    cost model calls this for every problem it ranks; a search up to tw would hang on a
+    huge padding): with n = tw + 1, n <= P * ceil(n / P) < n + P, so P costs at least
+    n + P / 2 while P = 2 costs at most n + 2; any P > 4 loses. (Ties go to the smaller P,
+    as a search from 2 upwards would pick.)
+
+    >>> _phases(13), _phases(14), _phases(10**18)
+    ((2, 7), (3, 5), (2, 500000000000000001))
     """
-    need = tw + 1
-    phases = min(range(2, need + 1), key=lambda q: q * _cdiv(need, q) + q / 2)
+    need = max(2, tw + 1)
+    phases = min(range(2, min(need, 4) + 1), key=lambda q: 2 * q * _cdiv(need, q) + q)  # doubled: exact ints
     return phases, _cdiv(need, phases)
 
 
@@ -131,8 +140,9 @@ class _Plan:
         self.second = max(alpha**2 * cin * tiles, alpha**2 * cout * tiles, m * m * cout * tiles)
         # Images per channel GEMM: GEMM_COLUMNS tiles wide (per phase) if the batch and
         # CHUNK_BYTES allow; it depends on the problem only, never on the budget.
-        self.images_per_gemm = max(1, min(p.batch, _cdiv(GEMM_COLUMNS, self.th * self.groups_of),
-                                          CHUNK_BYTES // self.scratch_bytes(p)))
+        # (max(1, ...): an empty problem, which the engine never sends here, must not divide by 0.)
+        self.images_per_gemm = max(1, min(p.batch, _cdiv(GEMM_COLUMNS, max(1, self.th * self.groups_of)),
+                                          CHUNK_BYTES // max(1, self.scratch_bytes(p))))
 
     def scratch_bytes(self, p: Problem) -> int:
         """Scratch bytes per image: both buffers."""
@@ -144,9 +154,18 @@ class _Plan:
         numbers do not depend on the chunking. A budget below one group's scratch (at most
         CHUNK_BYTES, or one image's) is exceeded by that much, as ``chunks`` does for one image."""
         group = self.images_per_gemm
-        budget = min(workspace_budget(), CHUNK_BYTES)
         return [slice(s.start * group, min(p.batch, s.stop * group))
-                for s in chunks(_cdiv(p.batch, group), group * self.scratch_bytes(p), budget)]
+                for s in chunks(_cdiv(p.batch, group), group * self.scratch_bytes(p), self._budget())]
+
+    def part_count(self, p: Problem) -> int:
+        """``len(self.parts(p))`` in closed form, for the cost model (a batch of millions of tiny
+        images would otherwise build a list of that many chunks just to count them)."""
+        group = self.images_per_gemm
+        return _cdiv(_cdiv(p.batch, group), chunk_size(group * self.scratch_bytes(p), self._budget()))
+
+    @staticmethod
+    def _budget() -> int:
+        return min(workspace_budget(), CHUNK_BYTES)
 
 
 class _Winograd:
@@ -319,7 +338,7 @@ def _cost(algo: _Winograd, p: Problem) -> float:
     else:
         rate = machine.GEMM_FLOPS if cg >= 64 and kg >= 16 else machine.SMALL_GEMM_FLOPS
         gemm = max(2 * a * a * kg * cg * g * tiles / rate, gemm_bytes)
-    parts = len(plan.parts(p))
+    parts = plan.part_count(p)
     gemm_calls = 0 if cg == 1 else g * _cdiv(p.batch, plan.images_per_gemm)
     blas_calls = plan.phases * (parts * (2 + 2 * a) + a * a * gemm_calls)
     numpy_calls = 12 + parts * (2 * a + m + 8)
