@@ -9,6 +9,7 @@ exits with code 2, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
@@ -21,7 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, cli_console
+from . import __version__, cli_checks, cli_console
 from .engine.errors import ConvScopeError
 from .lessons import list_labs, run_lab
 from .lessons.labs import Check, LabResult
@@ -40,6 +41,16 @@ class _Group(typer.core.TyperGroup):
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ConvScopeError as error:
             _fail(str(error))
+        except BrokenPipeError:  # `convscope ... | head`: the reader left; say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as error:  # a path the checks before the work could not foresee: a full disk, a folder
+            _fail(str(ConvScopeError(  # removed meanwhile, a file that vanished while being read
+                f"the operating system refused: {error}", fix="check the path named, its permissions and the free "
+                "disk space")))
+        except MemoryError as error:
+            _fail(str(ConvScopeError("not enough memory for this request", got=str(error)[:200] or "MemoryError",
+                                     fix="use a smaller input")))
         except typer.TyperException as error:  # click's usage errors: bad option, missing argument, ...
             if type(error).__name__ == "NoArgsIsHelpError":
                 error.show()  # type: ignore[attr-defined]
@@ -148,7 +159,10 @@ def size(size: Annotated[int, typer.Argument(metavar="IN", help="Input length al
     """Explain, step by step, the output size of a convolution along one axis."""
     from .engine import explain_output_size
 
-    pad: int | str = int(padding) if padding.lstrip("+-").isdigit() else padding
+    try:  # int() is the judge: "²".isdigit() is True, yet int("²") fails; anything else is a padding name
+        pad: int | str = int(padding)
+    except ValueError:
+        pad = padding
     print(explain_output_size(size, kernel, stride, pad, dilation, ceil_mode))
 
 
@@ -169,8 +183,8 @@ def tour(backend: Annotated[Backend, typer.Option(help="Engine backend that comp
 @app.command()
 def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions, budgets for slow routes, "
                                                "memory on 2 cases: the whole suite in under a minute.")] = False,
-          out: Annotated[str, typer.Option("--out", help="Folder for results.json and results.md.")]
-          = "bench-results",
+          out: Annotated[str, typer.Option("--out", help="Folder for results.json and results.md (created if "
+                                           "missing).")] = "bench-results",
           ladder: Annotated[str | None, typer.Option("--ladder", metavar="CASE",
                                                      help="Instead of the suite: one case through every "
                                                      "contender, from the reference loops to torch.")] = None,
@@ -184,14 +198,19 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
     from time import perf_counter
 
     from .bench import bench_command, run_bench, run_ladder, select_cases
+    from .bench.suite import get_case
 
+    if ladder is not None:  # an unknown case fails before anything is measured
+        get_case(ladder)
+    else:
+        select_cases(cases)
+    cli_checks.output_folder(out)  # so does an --out that cannot be written
     console = cli_console.console()
     start = perf_counter()
     if ladder is not None:
         run_ladder(ladder, quick=quick, out=out, console=console,
                    command=bench_command(quick=quick, out=out, ladder=ladder))
     else:
-        select_cases(cases)  # an unknown case fails before anything is measured
         run_bench(cases, quick=quick, out=out, memory=memory, backward=backward, console=console,
                   command=bench_command(cases, quick=quick, out=out, memory=memory, backward=backward))
     console.print(f"total {perf_counter() - start:.1f} s")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import cli_console
+from . import cli_checks, cli_console
 
 DATA_DIR_HELP = ("A folder with the four MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte, ...); the "
                  "shuffle experiment adds it to its data sets.")
@@ -34,9 +34,24 @@ def _bars(console: Console) -> Any:
         yield track
 
 
+def _check_name(name: str) -> None:
+    from .engine.errors import ConvScopeError
+    from .experiments import REGISTRY
+
+    if name not in REGISTRY:  # the same words as run_experiment's, before any other check
+        raise ConvScopeError("unknown experiment", expected=", ".join(REGISTRY), got=repr(name),
+                             fix="`convscope experiment list` shows them")
+
+
+def _seed_option() -> typer.models.OptionInfo:
+    return typer.Option("--seed", callback=cli_checks.check_seed,
+                        help=f"Seeds data, weights and batches ({cli_checks.SEED_HELP_RANGE}).")
+
+
 def _check_data_dir(data_dir: str | None) -> None:
     """Read the IDX files before any training, so a wrong folder fails at once."""
-    if data_dir:
+    if data_dir is not None:
+        cli_checks.input_folder(data_dir, "a folder with the four MNIST or Fashion-MNIST IDX files", "--data-dir")
         from .data import load_idx_dataset
 
         load_idx_dataset(data_dir)
@@ -57,14 +72,17 @@ def experiment_list() -> None:
 
 @experiment_app.command("run")
 def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from `convscope experiment list`.")],
-                   out: Annotated[str, typer.Option("--out", help="Folder for results.json, figures, README.md.")],
+                   out: Annotated[str, typer.Option("--out", help="Folder for results.json, figures, README.md "
+                                                    "(created if missing).")],
                    quick: Annotated[bool, typer.Option("--quick", help="A small budget (under 40 s each).")] = False,
                    device: Annotated[Device, typer.Option("--device", help="Where to train.")] = Device.cpu,
-                   seed: Annotated[int, typer.Option("--seed", help="Seeds data, weights and batches.")] = 0,
+                   seed: Annotated[int, _seed_option()] = 0,
                    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run one experiment; write its numbers, figures and verdict."""
     from .experiments import run_experiment
 
+    _check_name(name)
+    cli_checks.output_folder(out, files=("results.json", "README.md"))
     _check_data_dir(data_dir)
     console = cli_console.console()
     with _bars(console) as track:
@@ -75,17 +93,18 @@ def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from 
 
 
 def report_command(out: Annotated[str, typer.Option("--out", help="Folder for report.html (and each experiment's "
-                                                    "files).")],
+                                                    "files), created if missing.")],
                    quick: Annotated[bool, typer.Option("--quick", help="Small budgets: the whole report in under "
                                                        "3 minutes.")] = False,
                    device: Annotated[Device, typer.Option("--device")] = Device.cpu,
-                   seed: Annotated[int, typer.Option("--seed")] = 0,
+                   seed: Annotated[int, _seed_option()] = 0,
                    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run every experiment and write one self-contained HTML page."""
     from .experiments import REGISTRY, run_experiment
     from .experiments.report import render
     from .images import atomic_write
 
+    cli_checks.output_folder(out, files=("report.html",), folders=tuple(REGISTRY))
     _check_data_dir(data_dir)
     console = cli_console.console()
     results = []

@@ -17,11 +17,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import cli_console
+from . import cli_checks, cli_console
 from .engine.errors import ConvScopeError
 from .images import MAX_PIXELS, ImageError, atomic_write
 
 SOURCE_HELP = "An image file (PNG, JPEG, BMP, TIFF) or a sample photo: camera, coins, astronaut, ..."
+
+
+def _max_pixels_option() -> typer.models.OptionInfo:
+    return typer.Option("--max-pixels", min=1, help="Refuse larger image files.")
 
 
 class Padding(str, Enum):
@@ -36,19 +40,38 @@ class Exercise(str, Enum):
     sobel = "sobel"
 
 
+OUTPUTS = ("sobel_channels.png", "sobel_training.png", "results.json", "README.md")  # what the exercise writes
+
+
 def _check_out_file(out: str, suffixes: tuple[str, ...] = (".png", ".svg")) -> Path:
-    path = Path(out)
-    if path.suffix.lower() not in suffixes:
-        raise ImageError(f"cannot write {out!r}", expected="a " + " or ".join(suffixes) + " file name",
-                         got=repr(path.suffix or "no extension"), fix=f"name it something{suffixes[0]}")
-    if not path.parent.is_dir():
-        raise ImageError(f"cannot write {out!r}", expected="an existing folder",
-                         got=f"no folder {str(path.parent)!r}", fix="create the folder first")
-    return path
+    return cli_checks.output_file(out, suffixes)
+
+
+def _check_source(source: str) -> None:
+    """A sample name, or a path that is a regular file (a FIFO would block, /dev/zero never ends)."""
+    if not source.strip():
+        raise ImageError("no image named", expected="an image file or a sample photo", got="''",
+                         fix="e.g. camera, or the path of a PNG file")
+    cli_checks.input_file(source, "an image file (PNG, JPEG, BMP, TIFF) or a sample name", "the image")
+
+
+def _check_kernel_name(name: str) -> None:
+    """gaussian<size>_s<sigma> builds a size x size array: refuse a size no image could use before it is built."""
+    if name.startswith("gaussian") and "_s" in name:
+        size = name[len("gaussian"):].partition("_s")[0]
+        try:
+            side = int(size)
+        except ValueError:
+            return  # filters.get names the forms it knows
+        if side > cli_checks.MAX_GAUSSIAN_SIZE:
+            raise ConvScopeError(f"the Gaussian kernel {name!r} is too large", expected="an odd size of at most "
+                                 f"{cli_checks.MAX_GAUSSIAN_SIZE}", got=f"{side:,} pixels a side",
+                                 fix="about 6 * sigma + 1 covers a Gaussian, e.g. gaussian13_s2")
 
 
 def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPLE", help=SOURCE_HELP)],
-                   out: Annotated[str, typer.Option("--out", help="Where to write the response (.png).")],
+                   out: Annotated[str, typer.Option("--out", help="Where to write the response (.png), in an "
+                                                    "existing folder.")],
                    kernel: Annotated[str | None, typer.Option("--kernel", help="A named kernel (see `convscope "
                                                               "gallery`), e.g. sobel_x, gaussian7_s2.")] = None,
                    kernel_file: Annotated[str | None, typer.Option("--kernel-file", help="A text file: one kernel "
@@ -57,8 +80,7 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
                                                                  "extended.")] = Padding.reflect,
                    flip: Annotated[bool, typer.Option("--flip", help="True convolution: flip the kernel "
                                                       "first.")] = False,
-                   max_pixels: Annotated[int, typer.Option("--max-pixels", help="Refuse larger images.")]
-                   = MAX_PIXELS) -> None:
+                   max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS) -> None:
     """Slide one kernel over a photo and write its response (signed maps centred on grey)."""
     from . import filters, images
 
@@ -66,7 +88,14 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
         raise ConvScopeError("say which kernel", expected="exactly one of --kernel NAME or --kernel-file FILE",
                              got="both" if kernel else "neither", fix="e.g. --kernel sobel_x")
     path = _check_out_file(out, (".png",))
-    chosen = filters.read_kernel_file(kernel_file) if kernel_file else filters.get(kernel)  # type: ignore[arg-type]
+    _check_source(source)
+    if kernel_file is not None:
+        cli_checks.input_file(kernel_file, "a text file of rows of numbers", "--kernel-file",
+                              cli_checks.MAX_KERNEL_FILE_BYTES)
+        chosen = filters.read_kernel_file(kernel_file)
+    else:
+        _check_kernel_name(kernel)  # type: ignore[arg-type]
+        chosen = filters.get(kernel)  # type: ignore[arg-type]
     image, label = images.load_any(source, max_pixels=max_pixels)
     shown = filters.show(image, chosen, padding_mode.value, flip)
     images.save(path, shown.display)
@@ -78,16 +107,16 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
 
 
 def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HELP)] = "camera",
-                    out: Annotated[str, typer.Option("--out", help="Where to write the grid (.png or .svg).")]
-                    = "gallery.png",
+                    out: Annotated[str, typer.Option("--out", help="Where to write the grid (.png or .svg), in "
+                                                     "an existing folder.")] = "gallery.png",
                     padding_mode: Annotated[Padding, typer.Option("--padding-mode", help="How the border is "
                                                                   "extended.")] = Padding.reflect,
-                    max_pixels: Annotated[int, typer.Option("--max-pixels", help="Refuse larger images.")]
-                    = MAX_PIXELS) -> None:
+                    max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS) -> None:
     """A grid of the input and every named kernel's output, each with its range."""
     from . import filters, images, plots
 
     path = _check_out_file(out)
+    _check_source(image)
     source, label = images.load_any(image, max_pixels=max_pixels)
     shown = [filters.show(source, k, padding_mode.value) for k in filters.KERNELS.values()]
     table = Table(title=f"filter gallery on {label} ({source.shape[1]}x{source.shape[0]}, "
@@ -114,14 +143,15 @@ def exercise_command(name: Annotated[Exercise, typer.Argument(help="The exercise
                      = 500,
                      lr: Annotated[float, typer.Option("--lr", min=1e-6, max=10.0, help="Adam's step size.")]
                      = 0.1,
-                     seed: Annotated[int, typer.Option("--seed", help="Seed of the random start.")] = 0) -> None:
+                     seed: Annotated[int, typer.Option("--seed", callback=cli_checks.check_seed,
+                                                       help=f"Seed of the random start ({cli_checks.SEED_HELP_RANGE})."
+                                                       )] = 0) -> None:
     """Seed 003's exercise: a hand-set Sobel Conv2d against SciPy, then the kernel learned."""
     from . import images, plots
     from .lessons import sobel_exercise
 
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise ImageError(f"cannot write into {out!r}", expected="a folder", got="a file", fix="choose another --out")
+    folder = cli_checks.output_folder(out, files=OUTPUTS)
+    _check_source(image)
     picture, label = images.load_any(image, mode="grey")
     stride = max(1, -(-max(picture.shape) // size))
     picture = np.ascontiguousarray(picture[::stride, ::stride])  # every stride-th pixel: quick to train on

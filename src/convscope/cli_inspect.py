@@ -11,8 +11,16 @@ from rich.table import Table
 from . import cli_console
 from .engine.errors import BackendError
 
-MODEL_HELP = "FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory)."
+MODEL_HELP = ("FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory). The file is "
+              "imported and the model's code runs: only name files you trust.")
 INPUT_HELP = "The input shape, e.g. 1,3,32,32 (random normal data of that shape)."
+RUNS_CODE = ("It executes the given Python file: it imports it (every top-level statement runs) and runs the "
+             "model's constructor and forward pass, so only run files you trust.\n\nBefore the real pass the model "
+             "runs on PyTorch's meta device, which allocates nothing, to estimate the memory of the input and every "
+             "activation; a pass that would need more than 4 GiB is refused (use a smaller input).")
+TRACE_HELP = "Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start.\n\n" + RUNS_CODE
+DOCTOR_HELP = ("Run the model; if it fails, show the trace up to the failing layer and the fix. Exit 1 if it fails."
+               "\n\n" + RUNS_CODE)
 
 
 def _torch() -> None:
@@ -30,18 +38,20 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
                   as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
                   measure: Annotated[bool, typer.Option("--measure/--no-measure", help="Also measure receptive "
                                                         "fields by gradients.")] = True) -> None:
-    """Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start."""
+    """Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start (runs the model's code)."""
     _torch()
     from .inspect import load_model, parse_shape, trace
+    from .inspect.trace import check_memory
 
     shape = parse_shape(input)
     found = load_model(model)
+    check_memory(found, shape, measure)  # refused here, before the input or any activation is allocated
     try:
-        table = trace(found, shape, measure=measure)
+        table = trace(found, shape, measure=measure, max_bytes=None)
     except Exception:  # noqa: BLE001 - a model that fails gets the doctor's explanation, not a traceback
         from .inspect import doctor
 
-        _print_diagnosis(doctor(found, shape), as_json, depth)
+        _print_diagnosis(doctor(found, shape, measure=measure, max_bytes=None), as_json, depth)
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(table.to_dict(), indent=2))
@@ -105,6 +115,6 @@ def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by
 
 
 def register(app: typer.Typer) -> None:
-    app.command("trace")(trace_command)
-    app.command("doctor")(doctor_command)
+    app.command("trace", help=TRACE_HELP)(trace_command)
+    app.command("doctor", help=DOCTOR_HELP)(doctor_command)
     app.command("shape")(shape_command)

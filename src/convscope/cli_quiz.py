@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from . import cli_checks
 from .engine.errors import ConvScopeError
 
 LETTERS = "ABCDEFGH"
@@ -51,7 +52,9 @@ def _ask(console: Console, number: int, total: int, question: object) -> int | N
 def quiz_command(difficulty: Annotated[Difficulty, typer.Option("--difficulty", help="easy, medium, hard, or mixed "
                                                                 "(an equal share of each).")] = Difficulty.mixed,
                  n: Annotated[int, typer.Option("--n", min=1, max=200, help="How many questions.")] = 10,
-                 seed: Annotated[int | None, typer.Option("--seed", help="The same seed gives the same quiz.")] = None,
+                 seed: Annotated[int | None, typer.Option("--seed", callback=cli_checks.check_seed,
+                                                          help="The same seed gives the same quiz "
+                                                          f"({cli_checks.SEED_HELP_RANGE}).")] = None,
                  as_json: Annotated[bool, typer.Option("--json", help="Print the quiz with its key as JSON instead "
                                                        "of asking.")] = False) -> None:
     """A practice quiz whose answers are computed: score and explanations at the end."""

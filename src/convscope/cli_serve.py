@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from .engine.errors import ConvScopeError
+
+
+def check_address(host: str, port: int) -> None:
+    """Resolve ``host`` and bind ``port`` once, so that an unknown host or a port in use is one
+    ``error:`` line here rather than uvicorn's log line and exit code 3 after start-up."""
+    if not host.strip():
+        raise ConvScopeError("--host is empty", expected="a host name or address to listen on", got="''",
+                             fix="--host 127.0.0.1 (this machine only), or --host 0.0.0.0 (every interface)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise ConvScopeError(f"cannot listen on {host!r}", expected="a host name or address of this machine",
+                             got=str(error), fix="--host 127.0.0.1") from error
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        probe.bind(address)
+    except OSError as error:
+        fix = {errno.EADDRINUSE: f"choose another --port, e.g. --port {port + 1 if port < 65535 else 8001}",
+               errno.EACCES: "choose a --port above 1023, e.g. --port 8000",
+               errno.EADDRNOTAVAIL: "--host 127.0.0.1, or an address this machine has"}.get(
+            error.errno or 0, "--host 127.0.0.1 --port 8000")
+        raise ConvScopeError(f"cannot listen on {host}:{port}", expected="a free port on an address of this machine",
+                             got=error.strerror or str(error), fix=fix) from error
+    finally:
+        probe.close()
+
 
 def serve_command(host: Annotated[str, typer.Option("--host", help="Where to listen; the default keeps the lab on "
                                                     "this machine.")] = "127.0.0.1",
-                  port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port.")] = 8000) -> None:
+                  port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port.")] = 8000,
+                  allow_host: Annotated[list[str] | None, typer.Option(
+                      "--allow-host", help="Another host name the lab may be reached by (repeatable; '*' for any). "
+                      "Requests naming any other host are refused, so a web page cannot rebind its own name to the "
+                      "lab.")] = None) -> None:
     """Start the interactive lab (stepper, gallery, shapes, feature maps, equivariance, quiz)."""
     import uvicorn
 
     from .web.app import limited_app
 
+    check_address(host, port)
     Console(highlight=False).print(f"convscope lab: http://{host}:{port}/  (Ctrl+C stops it)")
-    uvicorn.run(limited_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(limited_app(host, tuple(allow_host or ())), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import torch
 
 from ..engine.errors import ConvScopeError
-from .recorder import Call, Recorder
-from .trace import Trace, as_example, build_rows, trace
+from .recorder import Call, ModelExit, Recorder
+from .trace import MEMORY_BUDGET, Trace, as_example, build_rows, check_memory, trace
 
 
 @dataclass
@@ -138,8 +138,15 @@ def _missing_batch(model: torch.nn.Module, example: torch.Tensor) -> str:
     return ""
 
 
-def doctor(model: torch.nn.Module, input_shape_or_example: Any) -> Diagnosis:
-    """Run the model; if it fails, explain the failing layer (the trace up to it included)."""
+def doctor(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = True,
+           max_bytes: int | None = MEMORY_BUDGET) -> Diagnosis:
+    """Run the model; if it fails, explain the failing layer (the trace up to it included).
+
+    ``measure``: when the pass runs, the full trace measures receptive fields too. ``max_bytes``:
+    as for :func:`~convscope.inspect.trace.trace`, a pass estimated above it is refused with a
+    :class:`~convscope.inspect.trace.MemoryBudgetError` before anything is allocated.
+    """
+    check_memory(model, input_shape_or_example, measure, max_bytes)
     example = as_example(input_shape_or_example)
     recorder = Recorder(model)
     try:
@@ -152,6 +159,15 @@ def doctor(model: torch.nn.Module, input_shape_or_example: Any) -> Diagnosis:
                         error=f"{type(error).__name__}: {error}")
         failing = recorder.failing
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, ModelExit):  # sys.exit() or KeyboardInterrupt in the user's code
+            where = failing or Call("(model)", model, 0, [example])
+            exits = isinstance(error.__cause__, SystemExit)
+            return Diagnosis(False, partial, where.name, type(where.module).__name__,
+                             tuple(where.inputs[0].shape) if where.inputs else None, message,
+                             "the model's code tried to end the program" if exits else
+                             "the pass was interrupted (KeyboardInterrupt)",
+                             "remove the sys.exit() or exit() call from the model's code (raise an exception instead)"
+                             if exits else "remove the code that raises KeyboardInterrupt, or let the pass finish")
         if failing is None:
             return Diagnosis(False, partial, "(outside any module)", "", None, message,
                              "the forward code failed between layers", "read the traceback's last line in forward()")
@@ -163,4 +179,4 @@ def doctor(model: torch.nn.Module, input_shape_or_example: Any) -> Diagnosis:
             problem, fix = unbatched, f"x.unsqueeze(0) gives {(1, *example.shape)} (without it: {fix})"
         return Diagnosis(False, partial, failing.name, type(failing.module).__name__,
                          tuple(failing.inputs[0].shape) if failing.inputs else None, message, problem, fix)
-    return Diagnosis(True, trace(model, example))
+    return Diagnosis(True, trace(model, example, measure=measure, max_bytes=None))

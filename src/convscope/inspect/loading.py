@@ -1,4 +1,10 @@
-"""Find the model a user names on the command line: ``FILE.py:Name`` or ``package.module:name``."""
+"""Find the model a user names on the command line: ``FILE.py:Name`` or ``package.module:name``.
+
+Loading a model runs its code: the file is imported (every statement at its top level runs)
+and the class or factory named is called, so only load files you trust. Whatever that code
+raises, ``SystemExit`` (``sys.exit()``, ``exit()``) and ``KeyboardInterrupt`` included, is
+reported as a :class:`ModelLoadError`, never as the program's own end.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,25 @@ from ..engine.errors import ConvScopeError
 
 class ModelLoadError(ConvScopeError):
     """The named file or module does not import, does not define the name, or does not give a model."""
+
+
+USER_CODE_EXITS = (SystemExit, KeyboardInterrupt)  # raised by the user's code, they must not end convscope quietly
+
+
+def _raised(error: BaseException) -> str:
+    """``"RuntimeError: boom"``, or what a ``SystemExit`` means (its code is the message)."""
+    if isinstance(error, SystemExit):
+        return f"SystemExit({error.code!r}): the code called sys.exit() or exit()"
+    if isinstance(error, KeyboardInterrupt):
+        return "KeyboardInterrupt: raised by the code (or Ctrl+C)"
+    return f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _exit_fix(error: BaseException, fallback: str) -> str:
+    if isinstance(error, SystemExit):
+        return ("keep the script part of the file under `if __name__ == \"__main__\":`, so that importing it "
+                "only defines the model")
+    return fallback
 
 
 def load_model(spec: str) -> Any:
@@ -35,10 +60,11 @@ def load_model(spec: str) -> Any:
     found = getattr(module, name)
     try:
         model = found() if callable(found) and not isinstance(found, torch.nn.Module) else found
-    except Exception as error:  # the user's constructor: anything can go wrong
+    except (Exception, *USER_CODE_EXITS) as error:  # the user's constructor: anything can go wrong
+        fix = "remove the sys.exit() or exit() call from it" if isinstance(error, SystemExit) else \
+            "give every argument a default, or add a function that builds the model and name that"
         raise ModelLoadError(f"{where}:{name}() failed", expected="a constructor that takes no arguments",
-                             got=f"{type(error).__name__}: {error}", fix="give every argument a default, "
-                             "or add a function that builds the model and name that") from error
+                             got=_raised(error), fix=fix) from error
     if not isinstance(model, torch.nn.Module):
         raise ModelLoadError(f"{where}:{name} is not a model", expected="a torch.nn.Module",
                              got=type(model).__name__, fix="name the nn.Module class or instance")
@@ -49,23 +75,27 @@ def _import(where: str) -> Any:
     path = Path(where)
     if where.endswith(".py") or path.exists():
         if not path.is_file():
+            found = "nothing there" if not path.exists() else ("a folder" if path.is_dir() else
+                                                                "not a regular file (a FIFO, a device, ...)")
             raise ModelLoadError(f"no file {where!r}", expected="a Python file that defines the model",
-                                 got="nothing there", fix="check the path")
+                                 got=found, fix="check the path")
         spec = importlib.util.spec_from_file_location(f"convscope_user_{abs(hash(path.resolve()))}", path)
-        assert spec is not None and spec.loader is not None
+        if spec is None or spec.loader is None:  # a name Python does not import as source: not *.py
+            raise ModelLoadError(f"{where} is not a Python file", expected="a file ending in .py",
+                                 got=repr(path.suffix or "no extension"), fix=f"name it {path.stem}.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as error:  # whatever the user's file raises on import
+        except (Exception, *USER_CODE_EXITS) as error:  # whatever the user's file raises on import
             sys.modules.pop(spec.name, None)
             raise ModelLoadError(f"{where} does not import", expected="a file Python can run",
-                                 got=f"{type(error).__name__}: {error}".splitlines()[0],
-                                 fix="run `python " + where + "` to see the full error") from error
+                                 got=_raised(error),
+                                 fix=_exit_fix(error, "run `python " + where + "` to see the full error")) from error
         return module
     try:
         return importlib.import_module(where)
-    except Exception as error:  # an import error of any kind
+    except (Exception, *USER_CODE_EXITS) as error:  # an import error of any kind
         raise ModelLoadError(f"module {where!r} does not import", expected="an importable package.module",
-                             got=f"{type(error).__name__}: {error}".splitlines()[0],
-                             fix="check the name, or give a file path ending in .py") from error
+                             got=_raised(error),
+                             fix=_exit_fix(error, "check the name, or give a file path ending in .py")) from error

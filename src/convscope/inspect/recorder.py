@@ -18,6 +18,18 @@ from torch.utils._pytree import tree_flatten
 from .geometry import Geometry, propagate
 
 
+class ModelExit(RuntimeError):
+    """The model's own code raised ``SystemExit`` (``sys.exit()``, ``exit()``) or ``KeyboardInterrupt``
+    during the forward pass: a failure of the model, reported like any other, not the end of the
+    program that inspects it."""
+
+
+def model_exit(error: BaseException) -> ModelExit:
+    if isinstance(error, SystemExit):
+        return ModelExit(f"SystemExit({error.code!r}): the model's code called sys.exit() or exit()")
+    return ModelExit("KeyboardInterrupt: raised in the model's code (or Ctrl+C was pressed while it ran)")
+
+
 def tensors_in(value: Any) -> list[torch.Tensor]:
     leaves, _ = tree_flatten(value)
     return [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
@@ -100,7 +112,8 @@ class Recorder:
         self._finished += 1
 
     def run(self, example: torch.Tensor) -> Any:
-        """The forward pass; the model's exception, if any, propagates (the calls stay recorded)."""
+        """The forward pass; the model's exception, if any, propagates (the calls stay recorded),
+        a ``SystemExit`` or ``KeyboardInterrupt`` as :class:`ModelExit`."""
         for module in self.model.modules():
             self._handles.append(module.register_forward_pre_hook(self._pre, with_kwargs=True))
             self._handles.append(module.register_forward_hook(self._post, with_kwargs=True))
@@ -108,6 +121,8 @@ class Recorder:
             self.flow.mark(example, Geometry(None) if example.dim() < 3 else _identity(example))
             with self.flow:
                 return self.model(example)
+        except (SystemExit, KeyboardInterrupt) as error:
+            raise model_exit(error) from error
         finally:
             for handle in self._handles:
                 handle.remove()
