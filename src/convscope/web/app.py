@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..engine.errors import ConvScopeError
 from . import interactive, services
-from .guards import BodyLimit, Busy, ClientGone, Gate, HostGuard, LOOPBACK_NAMES
+from .guards import LOOPBACK_NAMES, BodyLimit, Busy, ClientGone, Gate, HostGuard, return_freed_memory
 from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
                       FilterRequest, FrameRequest, StackRequest, StepperRequest)
 
@@ -151,6 +151,7 @@ def limited_app(host: str = "127.0.0.1", allow_hosts: tuple[str, ...] = ()) -> A
     ``host`` is the address it listens on: requests must name it, a loopback name, or one of
     ``allow_hosts`` (``"*"`` allows any, for a lab served to a class on purpose).
     """
+    return_freed_memory()
     app = create_app()
     uploads = BodyLimit(app, MAX_UPLOAD_BYTES + 64 * 1024)
     other = BodyLimit(app, MAX_JSON_BYTES)

@@ -30,7 +30,7 @@ def shape_report(request: Any) -> dict[str, Any]:
     report = shape_stack(request.stack, shape)
     result = report.to_dict()
     # On the meta device: shapes and fields for any size, with no memory and no arithmetic.
-    table = trace(report.model(), torch.empty(shape, device="meta"), measure=False)
+    table = trace(report.model(), torch.empty(shape, device="meta"), measure=False, max_bytes=None)
     layers = [row for row in table.rows if row.depth > 0]
     result["trace"] = [{"name": r.name, "type": r.type, "output": list(r.output_shape or ()), "rf": r.rf_text(),
                         "jump": [f.jump for f in r.rf] if r.rf else None} for r in layers]

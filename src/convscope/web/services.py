@@ -234,17 +234,34 @@ def _sample(name: str, size: int) -> np.ndarray:
     return photo
 
 
+def _still_served(answer: dict[str, Any], *fields: str) -> bool:
+    """Every picture a cached answer links to is still in the image cache."""
+    return all(IMAGES.get(answer[f].rsplit("/", 1)[1][:-4]) is not None for f in fields)
+
+
 def filter_image(request: Any) -> dict[str, Any]:
     """Input and output side by side (signed output centred on grey), ranges, gradient magnitude;
     the pictures as URLs of PNGs kept in memory."""
     key = request.model_dump_json()
     cached = FILTERED.get(key)
-    if cached is not None and all(IMAGES.get(url.rsplit("/", 1)[1][:-4]) is not None
-                                  for url in (cached["input"], cached["output"], cached["gradient"])):
+    if cached is not None and _still_served(cached, "input", "output", "gradient"):
         return cached
     result = _filter_image(request)
     FILTERED.put(key, result)
     return result
+
+
+def _photo_views(request: Any, source: np.ndarray) -> dict[str, Any]:
+    """The photo and its gradient magnitude as PNG URLs: the same for every kernel on this photo, size
+    and padding mode, so computed (two convolutions, two PNGs: half a filter's work) once."""
+    key = f"views/{request.image}@{request.size}/{request.padding_mode}"
+    views = FILTERED.get(key)
+    if views is None or not _still_served(views, "input", "gradient"):
+        magnitude = filters.gradient(source, padding_mode=request.padding_mode).magnitude
+        views = {"input": _image_url(images.to_display(source, signed=False).rgb),
+                 "gradient": _image_url(images.to_display(magnitude, signed=False).rgb)}
+        FILTERED.put(key, views)
+    return views
 
 
 def _filter_image(request: Any) -> dict[str, Any]:
@@ -268,11 +285,10 @@ def _filter_image(request: Any) -> dict[str, Any]:
     else:
         kernel = filters.get(request.kernel)
     channels = source.shape[2] if source.ndim == 3 else 1
-    check_cost("photo", (channels,) + source.shape[:2], (channels,) + kernel.weights.shape, padding=kernel.weights.shape[0] // 2)
+    check_cost("photo", (channels,) + source.shape[:2], (channels,) + kernel.weights.shape,
+               padding=kernel.weights.shape[0] // 2)
     shown = filters.show(source, kernel, request.padding_mode)
-    magnitude = filters.gradient(source, padding_mode=request.padding_mode).magnitude
     return {"kernel": {"name": kernel.name, "weights": kernel.weights.tolist(), "responds_to": kernel.responds_to},
-            "input": _image_url(images.to_display(source, signed=False).rgb), "output": _image_url(shown.display.rgb),
+            **_photo_views(request, source), "output": _image_url(shown.display.rgb),
             "range": [shown.low, shown.high], "signed": shown.display.signed,
-            "gradient": _image_url(images.to_display(magnitude, signed=False).rgb),
             "width": int(source.shape[1]), "height": int(source.shape[0])}
