@@ -11,15 +11,16 @@ printed beside them.
 
 from __future__ import annotations
 
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from servers import serve_process  # noqa: E402
 
 REQUESTS, CONCURRENCY = 1000, 32
 CASES = {
@@ -28,12 +29,6 @@ CASES = {
         "input": [[(i * 7 + j * 3) % 5 for j in range(8)] for i in range(8)],
         "kernel": [[1, 0, -1], [2, 0, -2], [1, 0, -1]], "padding": 1, "index": 17}),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def measure(base: str, path: str, body: dict) -> tuple[list[float], int, float]:
@@ -57,27 +52,13 @@ def measure(base: str, path: str, body: dict) -> tuple[list[float], int, float]:
 
 
 def main() -> None:
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("convscope")), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with serve_process() as (base, _):
         print(f"{REQUESTS} requests, {CONCURRENCY} concurrent, one server process on 127.0.0.1")
         for name, (path, body) in CASES.items():
             times, errors, cold = measure(base, path, body)
             q = statistics.quantiles(times, n=100)
             print(f"{name}: errors {errors}, p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms "
                   f"(first, cold call {cold:.0f} ms)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
 
 if __name__ == "__main__":
     main()

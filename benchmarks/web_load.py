@@ -18,7 +18,6 @@ import argparse
 import io
 import itertools
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from servers import free_port  # noqa: E402
+from servers import serve_process  # noqa: E402
 
 from convscope.filters import KERNELS  # noqa: E402
 from convscope.images import SAMPLES  # noqa: E402
@@ -142,29 +141,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--uploads", type=int, default=300)
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("convscope")), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with serve_process() as (base, server):
         print(f"one server process on 127.0.0.1 (RSS at start-up {rss(server.pid)[0]:.0f} MiB)")
         with httpx.Client(base_url=base, timeout=300) as client:  # one of each kind: imports, the digit CNN trains
             for _, path, kwargs in workload(5, first_size=100):
                 client.post(path, **kwargs).raise_for_status()
-        baseline = rss(server.pid)[0]
-        print(f"after one request of each kind (torch loaded, the digit CNN trained): RSS {baseline:.0f} MiB")
+        print(f"after one request of each kind (torch loaded, the digit CNN trained): RSS {rss(server.pid)[0]:.0f} MiB")
         mixed(base, args.requests, server.pid)
         soak(base, args.uploads, server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
 
 if __name__ == "__main__":
     main()

@@ -1,13 +1,17 @@
-"""A real uvicorn server for the tests that need one (browsers, concurrent clients): the lab as
-`convscope serve` runs it, on a free loopback port, in a thread of the test process."""
+"""A real server for the tests and benchmarks that need one: the lab as `convscope serve` runs it,
+on a free loopback port, in a thread of the test process (running_lab) or as its own process
+(serve_process, for benchmarks that read the server's memory)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -37,3 +41,25 @@ def running_lab() -> Iterator[str]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def serve_process() -> Iterator[tuple[str, subprocess.Popen]]:
+    """`convscope serve` in a process of its own: yield (base URL, process) once it answers."""
+    import httpx
+
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("convscope")), "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

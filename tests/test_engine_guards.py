@@ -338,10 +338,16 @@ def assert_same(ours: np.ndarray, theirs: np.ndarray, what: str) -> None:
 @pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
 def test_empty_convolutions_match_torch(case) -> None:
     name, nd, x_shape, w_shape, b_shape, kw = case
+    _forward_and_backward_as_torch(name, f"conv{nd}d", lambda tx, tw, tb: torch_conv(nd, tx, tw, tb, **kw),
+                                   x_shape, w_shape, b_shape, kw)
+
+
+def _forward_and_backward_as_torch(name, op, torch_fn, x_shape, w_shape, b_shape, kw) -> None:
+    """convscope's ``op`` and its backward give torch's answer, or refuse where torch refuses."""
     x, w, b = data(x_shape), data(w_shape), data(b_shape)
     tx, tw, tb = _tensors(x, w, b)
-    out, refused = _torch_or_error(lambda: torch_conv(nd, tx, tw, tb, **kw))
-    forward, backward = getattr(cs, f"conv{nd}d"), getattr(cs, f"conv{nd}d_backward")
+    out, refused = _torch_or_error(lambda: torch_fn(tx, tw, tb))
+    forward, backward = getattr(cs, op), getattr(cs, f"{op}_backward")
     if refused is not None:
         with pytest.raises(cs.ConvScopeError):
             forward(x, w, b, **kw)
@@ -379,21 +385,9 @@ TRANSPOSE_CASES = [
 @pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
 def test_empty_transposed_convolutions_match_torch(case) -> None:
     name, nd, x_shape, w_shape, b_shape, kw = case
-    x, w, b = data(x_shape), data(w_shape), data(b_shape)
-    tx, tw, tb = _tensors(x, w, b)
-    out, refused = _torch_or_error(lambda: getattr(F, f"conv_transpose{nd}d")(tx, tw, tb, **kw))
-    forward, backward = getattr(cs, f"conv_transpose{nd}d"), getattr(cs, f"conv_transpose{nd}d_backward")
-    if refused is not None:
-        with pytest.raises(cs.ConvScopeError):
-            forward(x, w, b, **kw)
-        return
-    assert_same(forward(x, w, b, **kw), out.detach().numpy(), f"{name}: forward")
-    gy, (gx, gw, gb) = _torch_grads(out, (tx, tw, tb))
-    ours = backward(gy, x, w, **kw)
-    assert_same(ours[0], gx, f"{name}: grad_input")
-    assert_same(ours[1], gw, f"{name}: grad_weight")
-    if gb is not None:
-        assert_same(ours[2], gb, f"{name}: grad_bias")
+    op = f"conv_transpose{nd}d"
+    _forward_and_backward_as_torch(name, op, lambda tx, tw, tb: getattr(F, op)(tx, tw, tb, **kw),
+                                   x_shape, w_shape, b_shape, kw)
 
 
 POOL_CASES = [
