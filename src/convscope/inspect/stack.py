@@ -143,7 +143,7 @@ def _layer(name: str, p: dict[str, Any], shape: tuple[int, ...], text: str, solv
     kind, nd = WINDOWS[name]
     if len(shape) != nd + 2:
         raise StackError(f"{text.strip()} needs a batched {nd}-d map", expected=f"{nd + 2} axes (N, C, *spatial)",
-                         got=f"shape {shape}", fix="check the --input shape, or a Flatten placed too early")
+                         got=f"shape {shape}", fix="check the input shape, or a Flatten placed too early")
     channels, sizes = shape[1], shape[2:]
     if kind == "BatchNorm":
         fills["num_features"] = _solve(p["num_features"], channels, "num_features", solved, text, "channels")

@@ -8,6 +8,7 @@ capped); no endpoint reads a path the user names.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from ..engine.errors import ConvScopeError
-from . import interactive, services
+from . import digits, interactive, lessons, services
+from .docs import offline_docs
 from .guards import LOOPBACK_NAMES, BodyLimit, Busy, ClientGone, Gate, HostGuard, return_freed_memory
 from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
-                      FilterRequest, FrameRequest, StackRequest, StepperRequest)
+                      FilterRequest, FrameRequest, PixelRequest, StackRequest, StepperRequest)
 
 STATIC = Path(__file__).with_name("static")
 # Heavy requests (a filter, an upload) computing at once; the rest wait up to GATE_WAIT seconds.
@@ -41,11 +43,19 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     422: _error("the body does not match the schema"),
 }
 HEAVY: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("every worker is busy: try again")}
+TRAINING: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("the digit model is still training (the "
+                                                                    "message says how far): try again in a moment")}
 
 
 def create_app() -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        digits.DIGITS.start()  # trained (or loaded from its cache) in a thread: ready before the first drawing
+        yield
+
     app = FastAPI(title="convscope lab", description="The kernel that slides, multiplies, sums: computed by "
-                  "convscope's engine, drawn by the pages.", version="0.1.0")
+                  "convscope's engine, drawn by the pages.", version="0.1.0", docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
 
     @app.exception_handler(ConvScopeError)
     async def refused(request: Request, error: ConvScopeError) -> JSONResponse:
@@ -73,6 +83,8 @@ def create_app() -> FastAPI:
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/static/index.html")
+
+    offline_docs(app, STATIC)
 
     @app.get("/api/health", responses=REFUSALS)
     def health() -> dict[str, str]:
@@ -103,9 +115,9 @@ def create_app() -> FastAPI:
     async def upload(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
-            return JSONResponse({"error": f"the upload is too large; expected at most {MAX_UPLOAD_BYTES:,} bytes. "
-                                          "Fix: send a smaller image"}, status_code=413)  # type: ignore[return-value]
-        return await heavy(request, lambda: services.add_upload(data))
+            return JSONResponse({"error": "the upload is too large. Fix: choose a smaller image "
+                                          f"({services.UPLOAD_LIMITS})"}, status_code=413)  # type: ignore[return-value]
+        return await heavy(request, lambda: services.add_upload(data, file.filename))
 
     @app.get("/api/image/{key}.png", response_class=Response, responses={**REFUSALS, 404: _error("no such image")})
     def image(key: str) -> Response:
@@ -119,13 +131,31 @@ def create_app() -> FastAPI:
     async def filter_image(request: Request, body: FilterRequest) -> dict[str, Any]:
         return await heavy(request, lambda: services.filter_image(body))
 
+    @app.post("/api/filter/pixel", responses=HEAVY)
+    async def filter_pixel(request: Request, body: PixelRequest) -> dict[str, Any]:
+        return await heavy(request, lambda: services.filter_pixel(body))
+
     @app.post("/api/shape", responses=REFUSALS)
     def shape(body: StackRequest) -> dict[str, Any]:
         return interactive.shape_report(body)
 
-    @app.post("/api/digit", responses=REFUSALS)
+    @app.get("/api/digit/status", responses=REFUSALS)
+    def digit_status() -> dict[str, Any]:
+        return digits.DIGITS.status()
+
+    @app.post("/api/digit", responses=TRAINING)
     def digit(body: DigitRequest) -> dict[str, Any]:
-        return interactive.read_digit(body)
+        return digits.read_digit(body)
+
+    @app.get("/api/digit/kernel", responses=TRAINING)
+    def digit_kernel(layer: int = Query(..., ge=1, le=3, description="which convolution, 1-3"),
+                     index: int = Query(..., alias="map", ge=0, le=31, description="which of its maps")
+                     ) -> dict[str, Any]:
+        return digits.kernel(layer, index)
+
+    @app.get("/api/digit/sample", responses=REFUSALS)
+    def digit_sample(digit: int = Query(..., ge=0, le=9)) -> dict[str, Any]:
+        return digits.sample(digit)
 
     @app.post("/api/equivariance", responses=REFUSALS)
     def equivariance(body: EquivarianceRequest) -> dict[str, Any]:
@@ -139,6 +169,23 @@ def create_app() -> FastAPI:
     @app.post("/api/quiz/answer", responses=REFUSALS)
     def answer(body: AnswerRequest) -> dict[str, Any]:
         return interactive.answer(body.id, body.choice)
+
+    # "CNN vs flattened MLP": the page starts the quick `shuffle` experiment, then polls its progress
+    @app.post("/api/lessons/shuffle", responses=REFUSALS)
+    def start_shuffle() -> dict[str, Any]:
+        return lessons.SHUFFLE.start()
+
+    @app.get("/api/lessons/shuffle", responses=REFUSALS)
+    def shuffle_status() -> dict[str, Any]:
+        return lessons.SHUFFLE.status()
+
+    @app.get("/api/lessons/shuffle.png", response_class=Response,
+             responses={**REFUSALS, 404: _error("the experiment has not finished")})
+    def shuffle_figure() -> Response:
+        if lessons.SHUFFLE.png is None:
+            return JSONResponse({"error": "the experiment has not finished yet; its figure appears when it has"},
+                                status_code=404)
+        return Response(lessons.SHUFFLE.png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     app.mount("/static", StaticFiles(directory=STATIC, html=True), name="static")
     return app

@@ -38,6 +38,8 @@ class StepperRequest(BaseModel):
     padding_mode: PaddingMode = "zeros"
     dilation: int = Int(1, ge=1, le=3)
     flip: bool = Field(False, strict=True)
+    bias: float = Field(0.0, strict=True, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False,
+                        description="added to every output cell after the channels' subtotals")
 
 
 class FrameRequest(StepperRequest):
@@ -52,9 +54,17 @@ class FilterRequest(BaseModel):
     size: int = Int(256, ge=32, le=MAX_FILTER_SIZE, description="the longer side the photo is shown at")
 
 
+class PixelRequest(FilterRequest):
+    """One output pixel of a filter request, for the gallery's magnifier."""
+
+    row: int = Int(..., ge=0, lt=MAX_FILTER_SIZE, description="the output pixel's row")
+    col: int = Int(..., ge=0, lt=MAX_FILTER_SIZE, description="the output pixel's column")
+
+
 class StackRequest(BaseModel):
     stack: str = Field(..., max_length=2000)
-    input: list[StrictInt] = Field(..., min_length=2, max_length=5)
+    input: list[StrictInt] | str = Field(..., min_length=1, max_length=60,
+                                          description="(N, C, *spatial) as a list, or as text such as 1,3,32,32")
     unit: list[StrictInt] | None = Field(None, max_length=3, description="an output unit (row, column) of the last spatial layer")
 
 
@@ -65,6 +75,8 @@ class DigitRequest(BaseModel):
 class EquivarianceRequest(BaseModel):
     position: int = Int(0, ge=0, le=24)
     stride: int = Int(1, ge=1, le=2)
+    previous: int | None = Int(None, ge=0, le=24, description="an earlier position: the answer says how far "
+                                                             "the pattern and the peak moved since")
 
 
 class AnswerRequest(BaseModel):

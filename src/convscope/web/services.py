@@ -72,7 +72,28 @@ def check_cost(what: str, shape: tuple[int, ...], kernel: tuple[int, ...], strid
                            fix="use a smaller image or kernel")
 
 
-def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _f32(values: Any) -> Any:
+    """Numbers as float32 shows them: each rounded to float32 and written with the fewest digits that
+    read back as that float32 (5.2, not 5.199999809265137), so a page prints exactly what it gets."""
+    array = np.asarray(values, dtype=np.float32)
+    if array.ndim == 0:
+        return float(str(array + np.float32(0)))  # + 0 turns -0.0 into 0.0
+    return [_f32(v) for v in array]
+
+
+def _holds_a_number(value: Any) -> bool:
+    return not isinstance(value, list) or any(_holds_a_number(v) for v in value)
+
+
+def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The input and the kernel (C, kh, kw), each channel's own convolution (C, oh, ow) and the output:
+    the channels' subtotals summed, plus the bias. Computed in float64 and rounded to float32 only when
+    shown, so 1.1 + 2.2 shows as 3.3 (float32 sums would show 3.3000002)."""
+    for name in ("input", "kernel"):
+        if not _holds_a_number(getattr(request, name)):
+            # said here, in the page's words: an empty box is the likeliest cause
+            raise RequestError(f"the {name} is empty", expected="rows of numbers, e.g. 1 2 on one line, 3 4 on the next",
+                               got="no numbers", fix=f"type at least one number into the {name} box")
     x = _grid(request.input, "input", MAX_GRID)
     w = _grid(request.kernel, "kernel", MAX_KERNEL)
     check_cost("stepper input", x.shape, w.shape, request.stride, request.padding, request.dilation)
@@ -82,29 +103,37 @@ def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         else:
             raise RequestError("the kernel's channels do not match the input's", expected=f"{x.shape[0]}",
                                got=f"{w.shape[0]}", fix="give the kernel as many channels as the input")
-    y = conv2d(x[None], w[None], stride=request.stride, padding=request.padding, dilation=request.dilation,
-               padding_mode=request.padding_mode, flip=request.flip)[0, 0]       # (oh, ow)
-    return x, w, y
+    # groups=C: every channel convolved with its own slice of the kernel, kept apart (the subtotals)
+    subtotals = conv2d(x[None], w[:, None], stride=request.stride, padding=request.padding, dilation=request.dilation,
+                       padding_mode=request.padding_mode, flip=request.flip, groups=x.shape[0])[0]   # (C, oh, ow)
+    y = subtotals.sum(axis=0) + request.bias
+    return x, w, subtotals, y
 
 
 def stepper(request: Any) -> dict[str, Any]:
-    """The padded input, the output, the size formula with its numbers, the PyTorch code."""
-    x, w, y = _stepper_arrays(request)
+    """The padded input per channel, the kernel as typed and as it slides, the output, the size
+    formula with its numbers, the PyTorch code."""
+    x, w, _, y = _stepper_arrays(request)
     padded = pad(x, ((request.padding,) * 2,) * 2, request.padding_mode)
     window = dict(kernel_size=w.shape[1], stride=request.stride, padding=request.padding, dilation=request.dilation)
     explain_h = explain_output_size(x.shape[1], **window)
     explain_w = explain_output_size(x.shape[2], **{**window, "kernel_size": w.shape[2]})
+    bias = _f32(request.bias)
     code = (f"conv = nn.Conv2d({x.shape[0]}, 1, kernel_size=({w.shape[1]}, {w.shape[2]}), stride={request.stride}, "
             f"padding={request.padding}, dilation={request.dilation}, padding_mode='{request.padding_mode}', "
-            f"bias=False)\nwith torch.no_grad():\n    conv.weight[0] = torch.tensor(kernel)"
-            + (".flip(-1, -2)  # true convolution" if request.flip else "") + "\ny = conv(x[None])[0, 0]")
-    return {"padded": padded.tolist(), "output": y.tolist(), "frames": int(y.size), "padding": request.padding,
+            f"bias={bool(bias)})\nwith torch.no_grad():\n    conv.weight[0] = torch.tensor(kernel)"
+            + (".flip(-1, -2)  # true convolution" if request.flip else "")
+            + (f"\n    conv.bias[0] = {bias}" if bias else "") + "\ny = conv(x[None])[0, 0]")
+    return {"padded": _f32(padded), "kernel": _f32(w), "weights": _f32(w[:, ::-1, ::-1] if request.flip else w),
+            "output": _f32(y), "frames": int(y.size), "padding": request.padding, "bias": bias,
+            "input_shape": list(x.shape), "output_shape": list(y.shape),
             "explain": {"height": explain_h, "width": explain_w}, "code": code, "channels": x.shape[0]}
 
 
 def stepper_frame(request: Any) -> dict[str, Any]:
-    """One step: the window on the padded input, every product and their sum (= the output cell)."""
-    x, w, y = _stepper_arrays(request)
+    """One step: the window on the padded input, every product, each channel's subtotal (its own
+    convolution at this cell) and the total = the subtotals + the bias = the output cell."""
+    x, w, subtotals, y = _stepper_arrays(request)
     if request.index >= y.size:
         raise RequestError("no such step", expected=f"an index below {y.size}", got=str(request.index),
                            fix="start again from 0")
@@ -113,13 +142,11 @@ def stepper_frame(request: Any) -> dict[str, Any]:
     kernel = w[:, ::-1, ::-1] if request.flip else w
     rows = window_positions(i, w.shape[1], request.stride, request.dilation)
     cols = window_positions(j, w.shape[2], request.stride, request.dilation)
-    cells = []
-    for c in range(x.shape[0]):
-        for u, r in enumerate(rows):
-            for v, col in enumerate(cols):
-                cells.append({"channel": c, "row": r, "col": col, "value": float(padded[c, r, col]),
-                              "weight": float(kernel[c, u, v]), "product": float(padded[c, r, col] * kernel[c, u, v])})
-    return {"row": i, "col": j, "cells": cells, "sum": float(y[i, j])}
+    cells = [{"channel": c, "row": r, "col": col, "value": _f32(padded[c, r, col]), "weight": _f32(kernel[c, u, v]),
+              "product": _f32(padded[c, r, col] * kernel[c, u, v])}
+             for c in range(x.shape[0]) for u, r in enumerate(rows) for v, col in enumerate(cols)]
+    return {"row": i, "col": j, "cells": cells, "subtotals": _f32(subtotals[:, i, j]), "bias": _f32(request.bias),
+            "total": _f32(y[i, j])}
 
 
 def _png_bytes(rgb: np.ndarray) -> bytes:
@@ -184,7 +211,8 @@ IMAGES = Store(64 * MiB)      # PNG bytes by content hash, served by /api/image/
 FILTERED = Store(4 * MiB)     # whole /api/filter answers (URLs and numbers) by request
 UPLOADS = Store(48 * MiB)     # uploads, already shrunk to the largest size a filter may ask for
 SAMPLES = Store(32 * MiB)     # sample photos at the sizes asked for
-CACHE_BYTES = sum(store.max_bytes for store in (IMAGES, FILTERED, UPLOADS, SAMPLES))
+RESPONSES = Store(24 * MiB)   # the magnifier's filter responses and padded photos, as arrays
+CACHE_BYTES = sum(store.max_bytes for store in (IMAGES, FILTERED, UPLOADS, SAMPLES, RESPONSES))
 
 
 def _image_url(rgb: np.ndarray) -> str:
@@ -212,17 +240,42 @@ def _shrink(photo: np.ndarray, size: int) -> np.ndarray:
     return planes[0] if photo.ndim == 2 else np.stack(planes, axis=-1)
 
 
-def add_upload(data: bytes) -> dict[str, Any]:
+UPLOAD_LIMITS = "at most 4 megapixels / 8 MB"   # MAX_UPLOAD_PIXELS and MAX_UPLOAD_BYTES, as a person reads them
+
+
+def _upload_refusal(error: images.ImageError) -> RequestError:
+    """The library's refusal reworded for someone at a browser: its messages are the CLI's and the
+    Python API's (a file path, ``max_pixels=...``), neither of which a web user can act on."""
+    if error.what.endswith("too large"):
+        return RequestError("the upload is too large", got=f"{error.got} pixels",
+                            fix=f"choose a smaller image ({UPLOAD_LIMITS})")
+    if error.what.endswith("too small to filter"):
+        return RequestError("the upload is too small to filter", expected=error.expected, got=error.got,
+                            fix="choose a larger image")
+    if error.what.endswith("holds NaN or infinite pixels"):
+        return RequestError("the upload holds pixels that are not numbers (NaN or infinity)", got=error.got,
+                            fix="choose another image")
+    return RequestError("the upload is not an image the lab can read", expected="a PNG, JPEG, BMP or TIFF file",
+                        fix="choose a photo saved as PNG or JPEG")
+
+
+def add_upload(data: bytes, filename: str | None = None) -> dict[str, Any]:
     """Decode an uploaded image (every check of :func:`convscope.images.decode`, a 4-megapixel cap),
-    shrink it to the largest size a filter may ask for, and keep it in the upload cache."""
+    shrink it to the largest size a filter may ask for, and keep it in the upload cache. ``filename`` gives
+    what the photo menu lists: the file's own name, never a path."""
     import uuid
+    from pathlib import PureWindowsPath
 
     from .schemas import MAX_FILTER_SIZE
 
-    image = images.decode(data, "the upload", max_pixels=MAX_UPLOAD_PIXELS)
+    try:
+        image = images.decode(data, "the upload", max_pixels=MAX_UPLOAD_PIXELS)
+    except images.ImageError as error:
+        raise _upload_refusal(error) from error
     ident = "upload-" + uuid.uuid4().hex[:12]
     UPLOADS.put(ident, _shrink(image, MAX_FILTER_SIZE))
-    return {"id": ident, "width": image.shape[1], "height": image.shape[0]}
+    name = PureWindowsPath(filename or "").name.strip()[:60] or "your image"  # old browsers send a full Windows path
+    return {"id": ident, "name": name, "width": image.shape[1], "height": image.shape[0]}
 
 
 def _sample(name: str, size: int) -> np.ndarray:
@@ -264,31 +317,94 @@ def _photo_views(request: Any, source: np.ndarray) -> dict[str, Any]:
     return views
 
 
-def _filter_image(request: Any) -> dict[str, Any]:
-    if request.image.startswith("upload-"):
-        source = UPLOADS.get(request.image)
-        if source is None:
-            raise RequestError("that upload is gone", expected="an id from /api/upload", got=request.image,
-                               fix="upload the image again")
-        source = _shrink(source, request.size)  # (H, W) or (H, W, 3), longer side <= size
-    else:
-        source = _sample(request.image, request.size)
+def _filter_source(request: Any) -> np.ndarray:
+    """The photo a filter request names, at its size: (H, W) or (H, W, 3), longer side <= size."""
+    if not request.image.startswith("upload-"):
+        return _sample(request.image, request.size)
+    source = UPLOADS.get(request.image)
+    if source is None:
+        raise RequestError("that upload is gone", expected="an id from /api/upload", got=request.image,
+                           fix="upload the image again")
+    return _shrink(source, request.size)
+
+
+def _filter_kernel(request: Any) -> filters.Kernel:
+    """A named kernel, or custom weights checked as the page's editor makes them (3x3, 5x5, 7x7)."""
     if (request.kernel is None) == (request.weights is None):
         raise RequestError("say which kernel", expected="a kernel name or custom weights", got="both or neither",
                            fix='send {"kernel": "sobel_x"}')
-    if request.weights is not None:
-        weights = _grid(request.weights, "kernel", MAX_KERNEL)[0]
-        if weights.shape[0] != weights.shape[1] or weights.shape[0] % 2 == 0:
-            raise RequestError("a custom kernel must be square with an odd side", expected="3x3, 5x5 or 7x7",
-                               got=f"{weights.shape[0]}x{weights.shape[1]}", fix="add or remove a row or column")
-        kernel = filters.as_kernel(weights)
-    else:
-        kernel = filters.get(request.kernel)
+    if request.weights is None:
+        return filters.get(request.kernel)
+    if not any(request.weights):  # [] or [[]]: an empty editor, not a kernel of zeros
+        raise RequestError("the custom kernel is empty", expected="3x3, 5x5 or 7x7 weights", got="no weights",
+                           fix="pick a preset, or type a number into every cell")
+    weights = _grid(request.weights, "kernel", MAX_KERNEL)[0]
+    if weights.shape[0] != weights.shape[1] or weights.shape[0] % 2 == 0 or weights.shape[0] < 3:
+        raise RequestError("a custom kernel must be square with an odd side", expected="3x3, 5x5 or 7x7",
+                           got=f"{weights.shape[0]}x{weights.shape[1]}", fix="add or remove a row or column")
+    return filters.as_kernel(weights)
+
+
+def _filtered(request: Any) -> tuple[np.ndarray, filters.Kernel]:
+    """The photo and the kernel a filter request names, within the lab's budget."""
+    source, kernel = _filter_source(request), _filter_kernel(request)
     channels = source.shape[2] if source.ndim == 3 else 1
     check_cost("photo", (channels,) + source.shape[:2], (channels,) + kernel.weights.shape,
                padding=kernel.weights.shape[0] // 2)
+    return source, kernel
+
+
+def _filter_image(request: Any) -> dict[str, Any]:
+    source, kernel = _filtered(request)
     shown = filters.show(source, kernel, request.padding_mode)
-    return {"kernel": {"name": kernel.name, "weights": kernel.weights.tolist(), "responds_to": kernel.responds_to},
+    # the colours the output uses at -1, 0, +1 of its scale: the page's colour bar draws exactly these
+    ends = images.to_display(np.array([[-1.0, 0.0, 1.0]]), signed=True).rgb[0].tolist()
+    return {"kernel": {"name": kernel.name, "weights": kernel.weights.tolist(), "responds_to": kernel.responds_to,
+                       "signed": kernel.signed, "sum": float(kernel.weights.astype(np.float64).sum())},
             **_photo_views(request, source), "output": _image_url(shown.display.rgb),
-            "range": [shown.low, shown.high], "signed": shown.display.signed,
+            "range": [shown.low, shown.high], "signed": shown.display.signed, "scale": shown.display.scale,
+            "colours": {"below": ends[0], "zero": ends[1], "above": ends[2]},
+            "colour": shown.response.ndim == 3,
             "width": int(source.shape[1]), "height": int(source.shape[0])}
+
+
+def filter_pixel(request: Any) -> dict[str, Any]:
+    """The magnifier: the padded input patch under the kernel at (row, col), the weights, every
+    product and their sum, beside the output pixel the engine computed for the whole photo.
+
+    A detector runs on the grey photo (one channel), an image-like kernel on each colour channel
+    (as filters.show): one entry per channel either way."""
+    key = request.model_dump_json(exclude={"row", "col"})
+    cached = RESPONSES.get(key)
+    if cached is None:
+        source, kernel = _filtered(request)
+        source = filters.luma(source) if kernel.signed else source   # what filters.show runs a detector on
+        response = filters.apply(source, kernel, request.padding_mode)
+        kh, kw = kernel.weights.shape
+        pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))   # where filters.apply centres the kernel
+        chw = source[None] if source.ndim == 2 else np.moveaxis(source, -1, 0)
+        padded = (np.pad(chw, ((0, 0),) + pads, mode="symmetric") if request.padding_mode == "symmetric"
+                  else pad(chw, pads, request.padding_mode))
+        cached = (padded, response, kernel, pads)
+        RESPONSES.put(key, cached)
+    padded, response, kernel, pads = cached
+    height, width = response.shape[:2]
+    if request.row >= height or request.col >= width:
+        raise RequestError("that pixel is outside the output", expected=f"row < {height} and col < {width}",
+                           got=f"row {request.row}, col {request.col}", fix="pick a pixel inside the picture")
+    kh, kw = kernel.weights.shape
+    weights = kernel.weights.astype(np.float64)
+    out = response.reshape(height, width, -1)[request.row, request.col]
+    rows = np.arange(request.row - pads[0][0], request.row - pads[0][0] + kh)
+    cols = np.arange(request.col - pads[1][0], request.col - pads[1][0] + kw)
+    inside = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
+    names = ["grey"] if padded.shape[0] == 1 else ["red", "green", "blue"]
+    channels = []
+    for c, name in enumerate(names):
+        patch = padded[c, request.row:request.row + kh, request.col:request.col + kw].astype(np.float64)
+        products = patch * weights
+        channels.append({"name": name, "patch": patch.tolist(), "products": products.tolist(),
+                         "sum": float(products.sum()), "output": float(out[c])})
+    return {"row": request.row, "col": request.col, "weights": kernel.weights.tolist(), "inside": inside.tolist(),
+            "patch_rows": rows.tolist(), "patch_cols": cols.tolist(), "channels": channels,
+            "signed": kernel.signed, "padding_mode": request.padding_mode}
