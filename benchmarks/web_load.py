@@ -144,6 +144,8 @@ def main() -> None:
     with serve_process() as (base, server):
         print(f"one server process on 127.0.0.1 (RSS at start-up {rss(server.pid)[0]:.0f} MiB)")
         with httpx.Client(base_url=base, timeout=300) as client:  # one of each kind: imports, the digit CNN trains
+            while client.get("/api/digit/status").json()["state"] == "training":  # readings answer 503 until then
+                time.sleep(0.2)
             for _, path, kwargs in workload(5, first_size=100):
                 client.post(path, **kwargs).raise_for_status()
         print(f"after one request of each kind (torch loaded, the digit CNN trained): RSS {rss(server.pid)[0]:.0f} MiB")

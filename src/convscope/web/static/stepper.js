@@ -1,11 +1,17 @@
-// The stepper: every number comes from /api/stepper and /api/stepper/frame; this file draws.
+// The stepper: every number comes from /api/stepper and /api/stepper/frame (already rounded as
+// float32 shows them); this file only lays them out, moves the window and keeps the requests in order.
+(() => {
 const PRESETS = {
   lesson: ["1 2 0 0\n5 3 0 4\n2 1 3 1\n0 2 1 2", "1 0\n0 -1"],
   sobel: ["1 2 3 0 1\n0 1 2 3 4\n2 1 0 1 2\n3 0 1 2 3\n1 2 3 4 0", "-1 0 1\n-2 0 2\n-1 0 1"],
   rgb: ["1 0 1 0\n0 1 0 1\n1 0 1 0\n0 1 0 1\n\n0 0 1 1\n0 0 1 1\n1 1 0 0\n1 1 0 0\n\n2 2 2 2\n0 0 0 0\n2 2 2 2\n0 0 0 0",
-        "0 1 0\n1 -4 1\n0 1 0"],
+        "0 1 0\n1 -4 1\n0 1 0\n\n1 0 -1\n1 0 -1\n1 0 -1\n\n0.5 0.5 0.5\n0 0 0\n-0.5 -0.5 -0.5"],
 };
-let setup = null, frame = 0, timer = null, request = null;
+const $ = id => document.getElementById(id);
+let setup = null, request = null, index = 0, timer = null, cell = 32;
+let setups = 0, asks = 0;          // request counters: an answer older than the latest is dropped
+const frames = new Map();          // this set-up's frames by index, so stepping back asks nothing
+const taps = [];                   // per channel: the overlay squares that slide over its input
 
 function randomPreset() {
   const rows = [];
@@ -14,96 +20,267 @@ function randomPreset() {
 }
 
 function loadPreset() {
-  const [input, kernel] = document.getElementById("preset").value === "random" ? randomPreset()
-    : PRESETS[document.getElementById("preset").value];
-  document.getElementById("input").value = input;
-  document.getElementById("kernel").value = kernel;
+  const name = $("preset").value;
+  [$("input").value, $("kernel").value] = name === "random" ? randomPreset() : PRESETS[name];
+}
+
+function readGrid(text, name) {
+  // Tokens only; a blank box goes to the API as [] and comes back as its "empty" message.
+  if (!text.trim()) return [];
+  const channels = text.trim().split(/\n\s*\n/).map(block => block.trim().split("\n").map(line =>
+    line.trim().split(/[\s,]+/).map(token => {
+      const value = Number(token);
+      if (!Number.isFinite(value)) {
+        throw new Error(`the ${name} holds "${token}", which is not a number. Fix: type numbers separated by spaces`);
+      }
+      return value;
+    })));
+  return channels.length === 1 ? channels[0] : channels;
 }
 
 function readRequest() {
   return {
-    input: parseGrid(document.getElementById("input").value),
-    kernel: parseGrid(document.getElementById("kernel").value),
-    stride: Number(document.getElementById("stride").value),
-    padding: Number(document.getElementById("padding").value),
-    padding_mode: document.getElementById("mode").value,
-    dilation: Number(document.getElementById("dilation").value),
-    flip: document.getElementById("flip").checked,
+    input: readGrid($("input").value, "input"), kernel: readGrid($("kernel").value, "kernel"),
+    stride: Number($("stride").value), padding: Number($("padding").value), padding_mode: $("mode").value,
+    dilation: Number($("dilation").value), flip: $("flip").checked, bias: Number($("bias").value || 0),
   };
 }
 
-function drawInput(highlight) {
-  const p = setup.padding, first = setup.padded[0];
-  drawTable(document.getElementById("input-grid"), first, (i, j) => {
-    if (highlight && highlight.has(`${i},${j}`)) return "hl";
-    return (i < p || j < p || i >= first.length - p || j >= first[0].length - p) ? "pad" : "";
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function sign(value) { return value > 0 ? "pos" : value < 0 ? "neg" : "zero"; }
+
+function drawBoard(target, rows, classFor) {
+  target.replaceChildren();
+  target.style.gridTemplateColumns = `repeat(${rows[0].length}, var(--cell))`;
+  rows.forEach((row, i) => row.forEach((value, j) => {
+    const square = el("div", "cell " + (classFor ? classFor(i, j, value) : ""), value === null ? "" : String(value));
+    square.dataset.row = i; square.dataset.col = j;
+    target.appendChild(square);
+  }));
+}
+
+function kernelCard(title, rows) {
+  const card = el("figure", "kernel-card");
+  const grid = el("div", "board small");
+  grid.setAttribute("role", "group"); grid.setAttribute("aria-label", title);
+  drawBoard(grid, rows, (i, j, value) => sign(value));
+  card.append(grid, el("figcaption", "", title));
+  return card;
+}
+
+function drawSetup() {
+  // One cell size for every grid: wide enough for the longest number the API sent.
+  const longest = Math.max(...[setup.padded, setup.output, setup.weights].flat(3).map(v => String(v).length));
+  cell = Math.max(30, 7 * longest + 12);
+  $("results").style.setProperty("--cell", cell + "px");
+  const channels = $("channels");
+  channels.replaceChildren();
+  taps.length = 0;
+  const p = setup.padding;
+  setup.padded.forEach((grid, c) => {
+    const card = el("section", "channel-card");
+    card.append(el("h3", "", setup.channels > 1 ? `channel ${c}` : "input, padded"));
+    const row = el("div", "channel-row");
+    const scroll = el("div", "scroll");
+    scroll.setAttribute("aria-label", `channel ${c} of the input`);
+    const input = el("div", "board");
+    input.id = `input-${c}`;
+    input.setAttribute("role", "group");
+    input.setAttribute("aria-label", `channel ${c} of the input, with ${p} cell(s) of padding`);
+    drawBoard(input, grid, (i, j) => (i < p || j < p || i >= grid.length - p || j >= grid[0].length - p ? "pad" : ""));
+    scroll.append(input);
+    const kernels = el("div", "kernels");
+    kernels.append(kernelCard(setup.channels > 1 ? `kernel, channel ${c}` : "kernel", setup.kernel[c]));
+    if (request.flip) kernels.append(kernelCard("turned 180°: this slides", setup.weights[c]));
+    const products = el("div", "products");
+    products.id = `products-${c}`;
+    const subtotal = el("p", "subtotal");
+    subtotal.append(setup.channels > 1 ? `channel ${c} subtotal = ` : "sum of the products = ");
+    const value = el("b");
+    value.id = `subtotal-${c}`;
+    subtotal.append(value);
+    const arith = el("div", "arith");
+    arith.append(el("h4", "", "this window: value × weight"), products, subtotal);
+    row.append(scroll, kernels, arith);
+    card.append(row);
+    channels.append(card);
+    taps.push([]);
   });
-  document.getElementById("channel-note").textContent =
-    setup.channels > 1 ? `(channel 0 of ${setup.channels}; the products cover all)` : "";
+  const [oh, ow] = setup.output_shape;
+  $("total-title").textContent = setup.channels > 1 ? "add the channels and the bias" : "add the bias";
+  $("output-note").textContent = `(${oh} × ${ow})`;
+  $("why-title").textContent = `Why is the output ${oh} × ${ow}?`;
+  $("formula").textContent = `height (${setup.input_shape[1]} rows in):\n${setup.explain.height}\n\n`
+    + `width (${setup.input_shape[2]} columns in):\n${setup.explain.width}`;
+  $("code").textContent = setup.code;
+  $("scrub").max = String(setup.frames - 1);
 }
 
-function drawOutput(filled, current) {
-  const rows = setup.output.map((row, i) => row.map((v, j) => (filled.has(`${i},${j}`) ? v : null)));
-  drawTable(document.getElementById("output-grid"), rows,
-    (i, j) => (current === `${i},${j}` ? "current" : filled.has(`${i},${j}`) ? "filled" : ""));
+function markWide() {
+  // a grid wider than the screen scrolls inside its box: such a box takes the focus, so keys can scroll it
+  for (const scroll of document.querySelectorAll("#results .scroll")) {
+    if (scroll.scrollWidth > scroll.clientWidth) { scroll.tabIndex = 0; scroll.setAttribute("role", "region"); }
+    else { scroll.removeAttribute("tabindex"); scroll.removeAttribute("role"); }
+  }
 }
 
-let filled = new Set();
+function placeTaps(c, cells) {
+  const board = $(`input-${c}`);
+  while (taps[c].length < cells.length) {
+    const tap = el("div", "tap");
+    tap.setAttribute("aria-hidden", "true");
+    tap.append(el("span", "weight"));
+    board.append(tap);
+    taps[c].push(tap);
+  }
+  cells.forEach((item, k) => {
+    // a new square appears in place; a moved one glides (the CSS transition on transform)
+    taps[c][k].style.transform = `translate(${item.col * cell}px, ${item.row * cell}px)`;
+    taps[c][k].firstChild.textContent = "×" + item.weight;
+  });
+}
+
+function drawProducts(c, cells) {
+  const box = $(`products-${c}`);
+  box.style.gridTemplateColumns = `repeat(${setup.weights[c][0].length}, auto)`;
+  box.replaceChildren(...cells.map(item => {
+    const square = el("div", "product");
+    square.append(el("span", "", `${item.value} × ${item.weight}`), el("b", "", String(item.product)));
+    return square;
+  }));
+}
+
+function term(value) { return value < 0 ? `(${value})` : String(value); }
+
+function drawFrame(frame) {
+  for (let c = 0; c < setup.channels; c++) {
+    const cells = frame.cells.filter(item => item.channel === c);
+    placeTaps(c, cells);
+    drawProducts(c, cells);
+    $(`subtotal-${c}`).textContent = String(frame.subtotals[c]);
+  }
+  const line = $("total-line");
+  line.replaceChildren(
+    (setup.channels > 1 ? "subtotals " : "sum ") + frame.subtotals.map(term).join(" + ") + ` + bias ${term(frame.bias)} = `);
+  const total = el("b", "current-text", String(frame.total));
+  total.id = "total";
+  line.append(total, ` → output row ${frame.row}, column ${frame.col}`);
+  const ow = setup.output_shape[1];
+  drawBoard($("output-board"), setup.output.map((row, i) => row.map((v, j) => (i * ow + j <= index ? v : null))),
+    (i, j) => (i * ow + j === index ? "current" : i * ow + j < index ? "done" : "todo"));
+  $("scrub").value = String(index);
+  $("scrub").setAttribute("aria-valuetext", `step ${index + 1} of ${setup.frames}: row ${frame.row}, column ${frame.col}`);
+  $("readout").textContent = `Step ${index + 1} of ${setup.frames}: output row ${frame.row}, column ${frame.col} = ${frame.total}`;
+  markWide();
+}
+
+async function show(target) {
+  if (!setup) return;
+  index = Math.max(0, Math.min(setup.frames - 1, target));
+  const mine = ++asks, wanted = index, forSetup = setups;
+  let frame = frames.get(wanted);
+  if (!frame) {
+    try { frame = await api("/api/stepper/frame", { ...request, index: wanted }); }
+    catch (error) { if (forSetup === setups) fail(error); return; }
+    if (forSetup !== setups) return;
+    frames.set(wanted, frame);
+  }
+  if (mine === asks) drawFrame(frame);
+}
+
+function enable(on) {
+  for (const id of ["back", "step", "play", "scrub"]) $(id).disabled = !on;
+  $("results").hidden = !on;
+}
+
+function fail(error) {
+  // an error leaves nothing of the last grid on screen: what shows is what the message is about
+  stop();
+  setup = null;
+  showError(error);
+  enable(false);
+  for (const id of ["readout", "formula", "code", "output-note"]) $(id).textContent = "";
+  $("why-title").textContent = "Why is the output this size?";
+}
 
 async function doSetup() {
   stop();
-  showError(null);
+  const mine = ++setups;
+  let body, answer;
   try {
-    request = readRequest();
-    setup = await api("/api/stepper", request);
-  } catch (error) { showError(error); setup = null; return; }
-  frame = 0; filled = new Set();
-  drawInput(null); drawOutput(filled, null);
-  document.getElementById("formula").textContent =
-    "height:\n" + setup.explain.height + "\n\nwidth:\n" + setup.explain.width;
-  document.getElementById("code").textContent = setup.code;
-  document.getElementById("products").textContent = "";
-  document.getElementById("sum").textContent = "";
+    body = readRequest();
+    answer = await api("/api/stepper", body);
+  } catch (error) { if (mine === setups) fail(error); return; }
+  if (mine !== setups) return;
+  showError(null);
+  setup = answer; request = body; frames.clear();
+  enable(true);
+  drawSetup();
+  await show(0);
 }
 
-async function doStep() {
-  if (!setup) await doSetup();
-  if (!setup) return;
-  if (frame >= setup.frames) { frame = 0; filled = new Set(); }
-  let data;
-  try { data = await api("/api/stepper/frame", { ...request, index: frame }); }
-  catch (error) { showError(error); stop(); return; }
-  const here = new Set(data.cells.filter(c => c.channel === 0).map(c => `${c.row},${c.col}`));
-  drawInput(here);
-  filled.add(`${data.row},${data.col}`);
-  drawOutput(filled, `${data.row},${data.col}`);
-  document.getElementById("products").textContent = data.cells.map(c =>
-    `${c.channel ? "c" + c.channel + " " : ""}${c.value} × ${c.weight} = ${c.product}`).join("\n");
-  document.getElementById("products").style.whiteSpace = "pre";
-  document.getElementById("sum").textContent = data.sum;
-  frame += 1;
-}
+function delay() { return 1700 - 150 * Number($("speed").value); }  // speed 1..10: 1.55 s .. 0.2 s a step
 
 function stop() {
-  if (timer) clearInterval(timer);
+  clearTimeout(timer);
   timer = null;
-  document.getElementById("play").textContent = "play";
+  $("play").textContent = "play";
+  $("play").setAttribute("aria-pressed", "false");
+}
+
+function schedule() {
+  // read the speed at every step, so moving the slider during play takes effect at once
+  clearTimeout(timer);
+  $("results").style.setProperty("--slide", Math.min(400, delay() * 0.6) + "ms");
+  timer = setTimeout(async () => {
+    if (!setup || index >= setup.frames - 1) { stop(); return; }
+    await show(index + 1);
+    if (timer !== null) schedule();
+  }, delay());
 }
 
 function togglePlay() {
-  if (timer) { stop(); return; }
-  document.getElementById("play").textContent = "pause";
-  timer = setInterval(doStep, Number(document.getElementById("speed").max) + 100
-    - Number(document.getElementById("speed").value));
+  if (timer !== null) { stop(); return; }
+  if (!setup) return;
+  $("play").textContent = "pause";
+  $("play").setAttribute("aria-pressed", "true");
+  if (index >= setup.frames - 1) show(0);
+  schedule();
 }
+
+function stepBy(delta) { stop(); show(index + delta); }
+
+let typing = null;
+function soon() { clearTimeout(typing); typing = setTimeout(doSetup, 350); }
 
 document.addEventListener("DOMContentLoaded", () => {
   loadPreset();
-  document.getElementById("preset").addEventListener("change", () => { loadPreset(); doSetup(); });
-  document.getElementById("setup").addEventListener("click", doSetup);
-  document.getElementById("step").addEventListener("click", doStep);
-  document.getElementById("play").addEventListener("click", togglePlay);
-  for (const id of ["stride", "padding", "mode", "dilation", "flip"])
-    document.getElementById(id).addEventListener("change", doSetup);
+  $("preset").addEventListener("change", () => { loadPreset(); doSetup(); });
+  for (const id of ["input", "kernel", "bias"]) $(id).addEventListener("input", soon);
+  for (const id of ["stride", "padding", "mode", "dilation", "flip"]) $(id).addEventListener("change", doSetup);
+  $("back").addEventListener("click", () => stepBy(-1));
+  $("step").addEventListener("click", () => stepBy(1));
+  $("play").addEventListener("click", togglePlay);
+  $("scrub").addEventListener("input", () => { stop(); show(Number($("scrub").value)); });
+  $("speed").addEventListener("input", () => { if (timer !== null) schedule(); });
+  $("output-board").addEventListener("click", event => {
+    const square = event.target.closest(".cell");
+    if (square) stepBy(Number(square.dataset.row) * setup.output_shape[1] + Number(square.dataset.col) - index);
+  });
+  document.addEventListener("keydown", event => {
+    if (!setup || event.target.closest("textarea, input, select, [tabindex='0']")) return;  // they keep their keys
+    const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: setup.frames - 1 };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    stop();
+    show(moves[event.key]);
+  });
   doSetup();
 });
+})();
