@@ -31,7 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .engine.arithmetic import same_padding
 from .engine.conv import conv2d
+from .engine.padding import pad
 from .engine.errors import ConvScopeError
 from .images import LUMA, Display, to_display
 
@@ -239,14 +241,31 @@ def apply(image: np.ndarray, kernel: Kernel | str | np.ndarray | list, padding_m
     channels = chw.shape[0]
     weights = np.broadcast_to(k.weights, (channels, 1) + k.weights.shape)     # (C, 1, kH, kW)
     if padding_mode == "symmetric":  # not one of the engine's modes: pad here, then convolve "valid"
-        kh, kw = k.weights.shape
-        pads = ((0, 0), ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
-        out = conv2d(np.pad(chw, pads, mode="symmetric")[None], weights, groups=channels, flip=flip,
+        out = conv2d(padded(array, k, padding_mode)[None], weights, groups=channels, flip=flip,
                      backend=backend)[0]
     else:
         out = conv2d(chw[None], weights, padding="same", groups=channels, padding_mode=padding_mode,
                      flip=flip, backend=backend)[0]
     return out[0] if grey else np.moveaxis(out, 0, -1)
+
+
+def padded(image: np.ndarray, kernel: Kernel | str | np.ndarray | list, padding_mode: str = "reflect"
+           ) -> np.ndarray:
+    """The image as (C, H + kH - 1, W + kW - 1), its border extended as :func:`apply` extends it:
+    ``apply(image, kernel)[i, j]`` (per channel) is ``(padded[:, i:i+kH, j:j+kW] * weights).sum()``.
+
+    >>> padded(np.arange(4.0).reshape(2, 2), "box3", "zeros")[0]
+    array([[0., 0., 0., 0.],
+           [0., 0., 1., 0.],
+           [0., 2., 3., 0.],
+           [0., 0., 0., 0.]], dtype=float32)
+    """
+    array, k = _as_image(image), as_kernel(kernel)
+    chw = array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)       # (C, H, W)
+    pads = tuple(same_padding(n) for n in k.weights.shape)                    # centred, as padding="same"
+    if padding_mode == "symmetric":
+        return np.pad(chw, ((0, 0),) + pads, mode="symmetric")
+    return pad(chw, pads, padding_mode)
 
 
 @dataclass(frozen=True)

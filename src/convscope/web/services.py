@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import filters, images
-from ..engine.arithmetic import explain_output_size, output_size, window_positions
+from ..engine.arithmetic import explain_output_size, output_size, same_padding, window_positions
 from ..engine.conv import conv2d
 from ..engine.errors import ConvScopeError
 from ..engine.padding import pad
@@ -380,12 +380,8 @@ def filter_pixel(request: Any) -> dict[str, Any]:
         source, kernel = _filtered(request)
         source = filters.luma(source) if kernel.signed else source   # what filters.show runs a detector on
         response = filters.apply(source, kernel, request.padding_mode)
-        kh, kw = kernel.weights.shape
-        pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))   # where filters.apply centres the kernel
-        chw = source[None] if source.ndim == 2 else np.moveaxis(source, -1, 0)
-        padded = (np.pad(chw, ((0, 0),) + pads, mode="symmetric") if request.padding_mode == "symmetric"
-                  else pad(chw, pads, request.padding_mode))
-        cached = (padded, response, kernel, pads)
+        pads = tuple(same_padding(n) for n in kernel.weights.shape)   # where filters.apply centres the kernel
+        cached = (filters.padded(source, kernel, request.padding_mode), response, kernel, pads)
         RESPONSES.put(key, cached)
     padded, response, kernel, pads = cached
     height, width = response.shape[:2]
