@@ -70,26 +70,6 @@ def test_ties_and_stride_2_are_explained_truthfully(client):
 
 # --- in Chromium ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server():
-    from servers import running_lab
-
-    require_chromium()
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 def _open(browser, server, viewport):
     context = browser.new_context(viewport=viewport)
     page = context.new_page()

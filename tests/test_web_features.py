@@ -143,25 +143,6 @@ def test_while_training_requests_answer_at_once_and_the_cache_is_reused(tmp_path
 
 # ---- the page in Chromium ----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server():
-    from servers import running_lab
-
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from browsers import ARGS, CHROMIUM
-
-    sync = pytest.importorskip("playwright.sync_api")
-    with sync.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 def open_page(browser, base, width=1280, height=900, touch=False):
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch)
     page = context.new_page()

@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from fastapi.testclient import TestClient
 from PIL import Image
-from servers import running_lab
 
 from convscope import filters, images
 from convscope.web.app import limited_app
@@ -139,22 +138,6 @@ def test_upload_names_and_web_wording(client):
 
 needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CONVSCOPE_REQUIRE_BROWSER"),
                                    reason="Debian's chromium is not installed (make test installs it)")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def open_gallery(browser, server, width=1280, height=900, touch=False, refusals=False):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from fastapi.testclient import TestClient
-from browsers import ARGS, CHROMIUM
 from test_web_pages import open_page  # noqa: E402 - after the module skips without chromium
 
 from convscope.web import lessons
@@ -33,26 +31,6 @@ def test_a_failed_run_says_why_and_may_start_again(monkeypatch):
     assert run.status()["error"] == "the experiment stopped: out of memory"
     monkeypatch.setattr(run, "_run", lambda: None)
     assert run.start()["state"] == "running"  # a failed run may be started again
-
-
-@pytest.fixture(scope="module")
-def server():
-    from servers import running_lab
-
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def test_the_page_runs_the_experiment_and_shows_the_librarys_numbers(server, browser):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 
 import pytest
-from servers import running_lab
 
 from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
 
@@ -27,22 +26,6 @@ PAGES = {
     "redoc": ("/redoc", "[data-section-id^='operation/']"),
 }
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def open_page(browser, server, name, size):

@@ -77,26 +77,6 @@ def test_field_text_names_the_padding(client):
 
 # --- in Chromium ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server():
-    from servers import running_lab
-
-    require_chromium()
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 def _page(browser, request, viewport):
     context = browser.new_context(viewport=viewport)
     opened = context.new_page()

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
-from servers import running_lab
 
 from convscope.web.app import limited_app
 
@@ -101,22 +100,6 @@ def test_a_bias_that_is_not_a_small_number_is_refused(client, bias):
 # ------------------------------------------------------------------------------------ the page
 
 require_chromium()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_lab() as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def open_stepper(browser, server, request, **context):
