@@ -235,6 +235,33 @@ class ReceptiveField:
         return ReceptiveField(self.size + (span - 1) * self.jump, self.jump * stride,
                               self.start - padding * self.jump)
 
+    def shifted(self, units: int) -> ReceptiveField:
+        """The field after ``units`` positions are added before the first one (a left pad;
+        negative: a crop): the new unit ``i`` is the old unit ``i - units``.
+
+        >>> ReceptiveField(7, 2, -3).shifted(1).start
+        -5
+        """
+        return ReceptiveField(self.size, self.jump, self.start - units * self.jump)
+
+    def union(self, other: ReceptiveField) -> ReceptiveField | None:
+        """The extent covering both fields, for a unit that reads two aligned maps (a residual
+        add, a concatenation): ``start = min``, ``end = max``. None when the jumps differ (the
+        maps are not aligned: no single field describes every unit).
+
+        >>> ReceptiveField(5, 4, -2).union(ReceptiveField(1, 4, 0))
+        ReceptiveField(size=5, jump=4, start=-2)
+        >>> ReceptiveField(3, 2, 0).union(ReceptiveField(9, 2, 1))
+        ReceptiveField(size=10, jump=2, start=0)
+        >>> ReceptiveField(3, 2, 0).union(ReceptiveField(3, 4, 0)) is None
+        True
+        """
+        if self.jump != other.jump:
+            return None
+        start = min(self.start, other.start)
+        end = max(self.start + self.size, other.start + other.size)
+        return ReceptiveField(end - start, self.jump, start)
+
     def first(self, index: int = 0) -> int:
         """The first input position output unit ``index`` reads.
 
