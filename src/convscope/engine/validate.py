@@ -98,19 +98,54 @@ def _check_rank(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, 
                          "add the missing axes with x[None]")
 
 
+def _looks_channels_last(shape: tuple[int, ...], batched: bool, expected: int) -> bool:
+    """The channel mismatch is a channels-last input only when the permuted input would fit: its
+    last axis is the channel count the layer expects (the channel axis is not), and the permuted
+    spatial axes look at least as much like an image's as the current ones do (their smallest
+    side is no smaller). A CIFAR batch (N, 3, 32, 32) reaching a
+    layer built for 32 channels is a channel mismatch: read channels-last it would be a 3 x 32
+    image of 32 channels.
+
+    >>> _looks_channels_last((8, 32, 32, 3), True, 3)
+    True
+    >>> _looks_channels_last((8, 3, 32, 32), True, 32)
+    False
+    """
+    if shape[-1] != expected:
+        return False
+    start = 1 if batched else 0
+    current, permuted = shape[start + 1:], shape[start:-1]
+    return min(permuted) >= min(current)
+
+
+def _looks_tensorflow(nd: int, w_shape: tuple[int, ...]) -> bool:
+    """Read as PyTorch's (out, in, *kernel), a TensorFlow kernel's "kernel" is (in, out): not
+    square, or, when it is, larger than the leading axes (the true kernel). A PyTorch weight built
+    for the wrong channel count (16, 32, 3, 3) reads as a 16 x 32 TensorFlow kernel: not one.
+
+    >>> _looks_tensorflow(2, (3, 3, 1, 16)), _looks_tensorflow(2, (3, 3, 16, 16)), _looks_tensorflow(2, (16, 32, 3, 3))
+    (True, True, False)
+    """
+    torch_kernel, tf_kernel = w_shape[2:], w_shape[:nd]
+    if len(set(torch_kernel)) > 1:
+        return True
+    return len(set(tf_kernel)) == 1 and max(tf_kernel) < max(torch_kernel)
+
+
 def _check_channels(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
                     batched: bool, expected: int, groups: int, transposed: bool) -> None:
     got = x_shape[1] if batched else x_shape[0]
     if got == expected:
         return
     shape = tuple(x_shape)
-    if shape[-1] == expected:
+    if _looks_channels_last(shape, batched, expected):
         raise ChannelsLastError(
             f"{op}: the input looks channels-last", expected=f"{expected} channels in {_layout(nd, batched)}",
             got=f"shape {shape}, whose last axis is {expected}",
             fix=f"move channels first: {_channels_first_fix(shape, batched)}")
     per_group = got // groups if got % groups == 0 else None
-    if not transposed and per_group is not None and w_shape[nd] == per_group and w_shape[1] != per_group:
+    if not transposed and per_group is not None and w_shape[nd] == per_group and w_shape[1] != per_group \
+            and _looks_tensorflow(nd, w_shape):
         # TensorFlow stores a conv kernel as (*kernel, in, out).
         perm = ", ".join(map(str, (nd + 1, nd, *range(nd))))
         raise KernelLayoutError(
