@@ -76,16 +76,16 @@ def test_analytic_and_measured_fields_agree_on_chains(layers):
         assert row.measured == tuple(expected), row.name
 
 
-def test_residual_models_report_the_measured_field_and_say_so():
+def test_residual_models_have_the_union_field_torch_measures():
     table = trace(nets.ResNet18Shaped(), (1, 3, 128, 128))
     block = next(r for r in table.rows if r.name == "layer1.0")
-    assert block.rf is None and "merge at add" in block.rf_note
     stem = next(r for r in table.rows if r.name == "maxpool")
     assert stem.rf[0].size == 11
-    # the block's two 3x3 convolutions at jump 4 widen the stem's field by 2 * 2 * 4 on the longest path
+    # the block's two 3x3 convolutions at jump 4 widen the stem's field by 2 * 2 * 4 on the longest path;
+    # the shortcut's field lies inside it, so the union at the add is the longest path's (torch measures 27)
     assert block.measured == (27, 27)
-    assert any("analytic single-path rules do not apply" in note for note in table.notes)
-    assert block.rf_text() == "branches"
+    assert block.rf is not None and [(f.size, f.jump) for f in block.rf] == [(27, 4)] * 2
+    assert block.rf_text() == "27" and not block.rf_note
 
 
 def test_receptive_field_closed_form_matches_a_direct_count():

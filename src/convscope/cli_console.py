@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -11,3 +12,9 @@ def console(pipe_width: int = 160) -> Console:
     """A console without syntax highlighting; its width is the terminal's, or ``pipe_width`` when
     the output is piped (so tables in files and tests do not depend on a terminal)."""
     return Console(highlight=False, width=None if sys.stdout.isatty() else pipe_width)
+
+
+def pipe_width(default: int = 100) -> int:
+    """The width for output that is not a terminal: ``COLUMNS`` when it is set to a number, else ``default``."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) >= 20 else default

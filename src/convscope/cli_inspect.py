@@ -34,10 +34,15 @@ def _torch() -> None:
 def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
                   input: Annotated[str, typer.Option("--input", help=INPUT_HELP)],
                   depth: Annotated[int | None, typer.Option("--depth", min=1, help="Show modules down to this "
-                                                            "nesting depth (deeper ones are summed in).")] = None,
+                                                            "nesting depth (deeper ones are summed in). Default: "
+                                                            "every depth, or for a big model the deepest that "
+                                                            "keeps the table under 60 rows.")] = None,
                   as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
-                  measure: Annotated[bool, typer.Option("--measure/--no-measure", help="Also measure receptive "
-                                                        "fields by gradients.")] = True) -> None:
+                  measure: Annotated[bool | None, typer.Option("--measure/--no-measure", help="Also measure "
+                                                               "receptive fields by gradients, a check of the "
+                                                               "analytic ones. Default: only for small models "
+                                                               "(a note says when it is skipped).")] = None
+                  ) -> None:
     """Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start (runs the model's code)."""
     _torch()
     from .inspect import load_model, parse_shape, trace
@@ -45,29 +50,38 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
 
     shape = parse_shape(input)
     found = load_model(model)
-    check_memory(found, shape, measure)  # refused here, before the input or any activation is allocated
+    check_memory(found, shape, bool(measure))  # refused here, before the input or any activation is allocated
     try:
         table = trace(found, shape, measure=measure, max_bytes=None)
     except Exception:  # noqa: BLE001 - a model that fails gets the doctor's explanation, not a traceback
         from .inspect import doctor
 
-        _print_diagnosis(doctor(found, shape, measure=measure, max_bytes=None), as_json, depth)
+        _print_diagnosis(doctor(found, shape, measure=bool(measure), max_bytes=None), as_json, depth)
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(table.to_dict(), indent=2))
-    else:
-        cli_console.console(200).print(table.to_rich(depth))
+        return
+    console = cli_console.console(cli_console.pipe_width(100))
+    notes = []
+    if depth is None:
+        depth = table.readable_depth()
+        if depth is not None:
+            notes.append(f"{len(table.visible())} rows: shown to depth {depth} ({len(table.visible(depth))} rows; "
+                         "--depth N for more)")
+    console.print(table.to_rich(depth, width=console.width, notes=notes))
 
 
 def doctor_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
                    input: Annotated[str, typer.Option("--input", help=INPUT_HELP)],
-                   as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False
-                   ) -> None:
+                   as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
+                   measure: Annotated[bool, typer.Option("--measure/--no-measure", help="When the pass runs, also "
+                                                         "measure receptive fields by gradients (slow; off by "
+                                                         "default).")] = False) -> None:
     """Run the model; if it fails, show the trace up to the failing layer and the fix. Exit 1 if it fails."""
     _torch()
     from .inspect import doctor, load_model, parse_shape
 
-    diagnosis = doctor(load_model(model), parse_shape(input))
+    diagnosis = doctor(load_model(model), parse_shape(input), measure=measure)
     _print_diagnosis(diagnosis, as_json, None)
     if not diagnosis.ok:
         raise typer.Exit(1)

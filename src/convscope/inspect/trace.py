@@ -3,14 +3,35 @@
 For every module call: its name, type, input and output shapes, window parameters,
 parameter count (a weight shared or tied between layers is counted once, at its first
 use), mult-adds and receptive field. Parameter counts and mult-adds follow torchinfo's
-conventions (a convolution's mult-adds are its weight and bias elements times the
-output positions, batch included; any other layer's are its parameters times the batch
-size), and the tests hold them to torchinfo itself.
+conventions where torchinfo is right (a convolution's mult-adds are its weight and bias
+elements times the output positions, batch included; a norm's, its parameters times the
+batch size), and the tests hold them to torchinfo itself. Where torchinfo 1.8.0 is not
+(its issue #77: a Linear on (B, T, D) counted once per batch) the count is per output
+position: a Linear's weight and bias times every position of its output but the last
+axis; ``matmul``/``@``/``mm``/``bmm``/``einsum``/``F.linear``/``F.scaled_dot_product_attention``
+called in a module's forward are counted from their operands (what
+``torch.utils.flop_counter.FlopCounterMode`` counts, divided by 2, plus one add per output
+element for a bias), and ``nn.MultiheadAttention`` its projections and both attention
+products. The tests hold these to ``FlopCounterMode``.
+
+The model is left as it was: the trace runs it in eval mode (batch norm uses and keeps
+its running statistics, dropout is off), and afterwards its training flag is restored and
+every buffer is copied back from a snapshot, so ``state_dict()`` is bitwise unchanged; the
+measurement takes gradients with respect to the input only, so no parameter gets a ``.grad``.
+
+Measuring receptive fields by gradients (``measure=True``) is a check of the analytic
+fields, and it costs backward passes: about two per layer with a spatial output. With
+``measure=None`` (the default) it is done only for small models: when the measurement's
+work (the sum, over the layers with a spatial output, of the mult-adds up to that layer,
+times :data:`~convscope.inspect.receptive.TRIAL_BATCH` and two rounds) is at most
+:data:`AUTO_MEASURE_WORK`, about a second or two of one CPU core; a note says when it
+was skipped. ``measure=True`` always measures, ``measure=False`` never does.
 
 Before the real pass, :func:`check_memory` estimates what it will allocate: the model runs
 once on PyTorch's ``meta`` device (shapes without data, so no memory), and the bytes of the
 input and of every tensor the pass produces are summed (the trace keeps them all). Measuring
-receptive fields runs the model again with gradients, so that estimate counts four times.
+receptive fields runs the model again with gradients, so that estimate counts four times (the
+measurement's batches of random inputs are sized from the real pass to stay within the budget).
 Above :data:`MEMORY_BUDGET` (4 GiB) the trace is refused with a :class:`MemoryBudgetError`
 before anything is allocated. A model that cannot run on ``meta`` (an op without a meta
 kernel, a branch on a tensor's values) is estimated from its input alone.
@@ -38,6 +59,9 @@ from .recorder import Call, Recorder, tensors_in
 MEMORY_BUDGET = 4 * 2**30   # bytes one trace or doctor run may allocate for its input and activations
 MEASURE_FACTOR = 4          # measuring receptive fields: the first pass kept, a second one with gradients, what
                             # autograd saves and the gradients (measured: 3.8 times the plain pass for mobilenet_style)
+
+AUTO_MEASURE_WORK = 2 * 10**10  # mult-adds the automatic measurement may cost (measure=None): about 2 s of a CPU core
+AUTO_DEPTH_ROWS = 60            # the command line's default --depth keeps the table under this many rows
 
 WINDOW_ATTRIBUTES = ("kernel_size", "stride", "padding", "dilation", "groups")
 
@@ -98,19 +122,133 @@ def _axes(value: Any) -> str:
     return str(value)
 
 
-def mult_adds(module: torch.nn.Module, output_shape: tuple[int, ...] | None) -> int:
-    """torchinfo's count for one call of ``module`` producing ``output_shape``."""
+def mult_adds(module: torch.nn.Module, output_shape: tuple[int, ...] | None,
+              input_shapes: list[tuple[int, ...]] | None = None) -> int:
+    """Mult-adds of one call of ``module`` producing ``output_shape`` (from ``input_shapes``).
+
+    Convolutions: weight and bias elements times output positions (batch included), as
+    torchinfo. ``nn.Linear`` (and any module named like one, e.g. ``NonDynamicallyQuantizableLinear``):
+    weight and bias elements times the output's positions, every axis but the last (torchinfo
+    counts the batch only). ``nn.MultiheadAttention``: its q, k, v and output projections and
+    the two attention products. Any other module: its parameters times the batch size (torchinfo).
+    """
     if not output_shape:
         return 0
+    if isinstance(module, torch.nn.MultiheadAttention):
+        return _attention_module(module, output_shape, input_shapes or [])
+    linear = isinstance(module, torch.nn.Linear) or type(module).__name__.endswith("Linear")
     total = 0
     for name, param in module.named_parameters(recurse=False):
         if name in ("weight", "bias"):
-            positions = prod(output_shape[:1] + output_shape[2:]) if "Conv" in type(module).__name__ \
-                else output_shape[0]
+            if "Conv" in type(module).__name__:
+                positions = prod(output_shape[:1] + output_shape[2:])
+            elif linear:
+                positions = prod(output_shape[:-1])
+            else:
+                positions = output_shape[0]
             total += param.numel() * positions
         elif "weight" in name or "bias" in name:
             total += prod(output_shape[:2]) * param.numel()
     return total
+
+
+def _attention_module(module: torch.nn.MultiheadAttention, output_shape: tuple[int, ...],
+                      input_shapes: list[tuple[int, ...]]) -> int:
+    """q, k, v projections (weights and biases), q.k and attention.v, the output projection."""
+    if len(input_shapes) < 3:
+        return 0
+    query, key = input_shapes[:2]
+    sequence = 1 if module.batch_first else 0
+    batch = prod(query[:-2]) if len(query) == 3 else 1     # unbatched: (L, E)
+    lq = query[sequence] if len(query) == 3 else query[0]
+    lk = key[sequence] if len(key) == 3 else key[0]
+    e = module.embed_dim
+    total = batch * (lq * e * e + lk * e * module.kdim + lk * e * module.vdim)   # in-projections
+    if module.in_proj_bias is not None:
+        total += batch * (lq + 2 * lk) * e
+    total += 2 * batch * lq * lk * e                                           # q.k and attention.v, all heads
+    total += batch * lq * e * e + (batch * lq * e if module.out_proj.bias is not None else 0)
+    return total
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+
+
+def op_mult_adds(name: str, args: tuple, kwargs: dict, output: Any) -> int:
+    """Mult-adds of one tensor op called in a module's forward (0 for any op not counted):
+    products by their operands, as ``FlopCounterMode`` / 2, and a bias's adds for ``linear``."""
+    out = _shape_of(output)
+    if name in ("matmul", "__matmul__", "__rmatmul__", "mm", "bmm"):
+        first = args[1] if name == "__rmatmul__" else args[0]
+        return prod(out) * _shape_of(first)[-1] if _shape_of(first) else 0
+    if name in ("addmm", "baddbmm", "addbmm", "addmv"):
+        operand = _shape_of(args[1]) if len(args) > 1 else _shape_of(kwargs.get("mat1", kwargs.get("batch1")))
+        return prod(out) * operand[-1] if operand else 0
+    if name == "linear":
+        weight = _shape_of(args[1] if len(args) > 1 else kwargs.get("weight"))
+        bias = args[2] if len(args) > 2 else kwargs.get("bias")
+        return prod(out) * (weight[-1] if weight else 0) + (prod(out) if isinstance(bias, torch.Tensor) else 0)
+    if name == "scaled_dot_product_attention":
+        query, key = _shape_of(args[0]), _shape_of(args[1] if len(args) > 1 else kwargs.get("key"))
+        if not query or not key or not out:
+            return 0
+        return prod(out[:-1]) * key[-2] * (query[-1] + out[-1])
+    if name == "einsum":
+        return _einsum(args)
+    if name in ("conv1d", "conv2d", "conv3d"):
+        weight = _shape_of(args[1] if len(args) > 1 else kwargs.get("weight"))
+        bias = args[2] if len(args) > 2 else kwargs.get("bias")
+        return (prod(out) * prod(weight[1:]) if weight else 0) + (prod(out) if isinstance(bias, torch.Tensor) else 0)
+    return 0
+
+
+def _einsum(args: tuple) -> int:
+    """Two operands: the product of every index's size (pairwise, left to right, for more)."""
+    if not args or not isinstance(args[0], str):
+        return 0
+    operands = list(args[1][0] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:])
+    spec = args[0].replace(" ", "")
+    inputs = spec.split("->")[0].split(",")
+    if len(operands) < 2 or len(inputs) != len(operands) or "." in spec:
+        return 0
+    sizes: dict[str, int] = {}
+    for letters, operand in zip(inputs, operands):
+        for letter, size in zip(letters, _shape_of(operand)):
+            sizes[letter] = max(sizes.get(letter, 1), size)
+    output = spec.split("->")[1] if "->" in spec else "".join(sorted(c for c in set("".join(inputs))
+                                                                     if "".join(inputs).count(c) == 1))
+    total, current = 0, set(inputs[0])
+    for index, letters in enumerate(inputs[1:], start=1):
+        both = current | set(letters)
+        total += prod(sizes[c] for c in both)
+        later = set(output) | set("".join(inputs[index + 1:]))
+        current = {c for c in both if c in later}
+    return total
+
+
+class _Costs(TorchFunctionMode):
+    """Counts the mult-adds of the products a forward calls outside the modules whose rule already
+    counts them (convolutions, Linear, MultiheadAttention), for the innermost module call running."""
+
+    COUNTED = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.MultiheadAttention)
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.adds: dict[int, int] = {}   # id(Call) -> mult-adds
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        running = self.recorder._open[-1] if self.recorder._open else None
+        if running is not None and not isinstance(running.module, self.COUNTED) \
+                and not type(running.module).__name__.endswith("Linear"):
+            name = getattr(func, "__name__", "")
+            adds = op_mult_adds(name, args, kwargs, out)
+            if adds:
+                self.adds[id(running)] = self.adds.get(id(running), 0) + adds
+        return out
 
 
 @dataclass
@@ -156,16 +294,69 @@ class Trace:
                 "  " * (r.depth - 1) + r.name.rsplit(".", 1)[-1], r.type,
                 _shapes(r.input_shapes), _shapes(r.output_shapes), r.window_text(),
                 ("(shared)" if r.shared else f"{params:,}") if (r.leaf or collapsed) else "",
-                f"{adds:,}" if (r.leaf or collapsed) else "",
+                f"{adds:,}" if (r.leaf or collapsed or r.mult_adds) else "",   # a container's own products too
                 r.rf_text(), _axes(tuple(f.jump for f in r.rf)) if r.rf else "",
                 _axes(tuple(f.start for f in r.rf)) if r.rf else "",
                 f"{_axes(r.measured)}{'+' if r.measured_clipped else ''}" if r.measured else ""])
         return header, cells
 
+    def readable_depth(self, max_rows: int = AUTO_DEPTH_ROWS) -> int | None:
+        """The deepest ``depth`` whose table has at most ``max_rows`` rows (None: every row fits;
+        1 when even depth 1 has more)."""
+        if len(self.visible()) <= max_rows:
+            return None
+        deepest = max((r.depth for r in self.rows), default=1)
+        return next((d for d in range(deepest, 0, -1) if len(self.visible(d)) <= max_rows), 1)
+
+    def fitted(self, depth: int | None = None, width: int | None = None
+               ) -> tuple[list[str], list[list[str]], list[str]]:
+        """:meth:`columns` made to fit ``width`` characters of a rich table (None: as they are),
+        and a note on what was left out: empty columns first, then "input" (the row above's
+        output), "start", then params and mult-adds in K/M/G, then "window", "jump", "measured"
+        and "type". Numbers and names are never cut; --json has every field."""
+        header, cells = self.columns(depth)
+        if width is None:
+            return header, cells, []
+        dropped: list[str] = []
+        abbreviated = False
+
+        def total() -> int:
+            return sum(max([len(h)] + [len(c[i]) for c in cells]) + 3 for i, h in enumerate(header)) + 1
+
+        def drop(name: str) -> None:
+            i = header.index(name)
+            del header[i]
+            for row in cells:
+                del row[i]
+            dropped.append(name)
+
+        for name in [h for i, h in enumerate(header) if h not in ("layer", "type") and not any(c[i] for c in cells)]:
+            drop(name)
+        dropped.clear()  # an empty column says nothing: no note
+        steps = ["input", "start", "abbreviate", "window", "jump", "measured", "type"]
+        for step in steps:
+            if total() <= width:
+                break
+            if step == "abbreviate":
+                for name in ("params", "mult-adds"):
+                    if name in header:
+                        i = header.index(name)
+                        for row in cells:
+                            row[i] = _abbreviate(row[i])
+                abbreviated = True
+            elif step in header:
+                drop(step)
+        notes = []
+        if dropped:
+            notes.append(f"left out to fit {width} columns: {', '.join(dropped)} (--json has every field)")
+        if abbreviated:
+            notes.append("params and mult-adds in K, M, G: thousands, millions, billions")
+        return header, cells, notes
+
     def footer(self) -> list[str]:
-        lines = [f"total params {self.total_params:,} (trainable {self.trainable_params:,}); "
-                 f"mult-adds {self.total_mult_adds:,}; input {_shape(self.input_shape)} -> output "
-                 f"{_shape(self.output_shape) if self.output_shape else '-'}"]
+        lines = [(f"total params {self.total_params:,} (trainable {self.trainable_params:,}); "
+                  f"mult-adds {self.total_mult_adds:,}; input {_shape(self.input_shape)} -> output "
+                  f"{_shape(self.output_shape) if self.output_shape else '-'}")]
         return lines + self.notes
 
     def to_markdown(self, depth: int | None = None) -> str:
@@ -174,19 +365,44 @@ class Trace:
         lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
         return "\n".join(lines + [""] + [f"- {line}" for line in self.footer()])
 
-    def to_rich(self, depth: int | None = None) -> Any:
+    def to_rich(self, depth: int | None = None, width: int | None = None, notes: list[str] | None = None) -> Any:
+        """The table (fitted to ``width`` characters when given: :meth:`fitted`), then the totals
+        and the notes (``notes``: the caller's, e.g. the depth it chose)."""
         from rich.console import Group
         from rich.table import Table
         from rich.text import Text
 
-        header, cells = self.columns(depth)
+        header, cells, fit_notes = self.fitted(depth, width)
         table = Table(title=f"{self.model} on input {_shape(self.input_shape)}", title_justify="left")
         for column in header:
             table.add_column(column, justify="right" if column in ("params", "mult-adds", "jump", "start") else "left",
-                             overflow="fold")
+                             overflow="fold" if width is None else ("ellipsis" if column == "type" else "fold"),
+                             no_wrap=width is not None and column not in ("type", "input", "output"))
         for row in cells:
             table.add_row(*row)
-        return Group(table, *[Text(line) for line in self.footer()])
+        lines = self.footer() + list(notes or []) + fit_notes
+        if width is not None:  # the totals broken between their parts, not inside a shape
+            lines = [piece for line in lines for piece in _wrap_parts(line, width)]
+        return Group(table, *[Text(line) for line in lines])
+
+
+def _wrap_parts(line: str, width: int) -> list[str]:
+    """``line`` in pieces of at most ``width`` characters, broken after "; " where it can be."""
+    pieces, current = [], ""
+    for part in line.split("; "):
+        joined = f"{current}; {part}" if current else part
+        if len(joined) > width and current:
+            pieces.append(current + ";")
+            current = part
+        else:
+            current = joined
+    return pieces + [current]
+
+
+def _abbreviate(cell: str) -> str:
+    """ "118,013,952" -> "118M"; other cells as they are."""
+    digits = cell.replace(",", "")
+    return _count(int(digits)) if digits.isdigit() else cell
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
@@ -206,8 +422,9 @@ def _window(module: torch.nn.Module) -> dict[str, Any]:
     return found if "kernel_size" in found else {}
 
 
-def build_rows(recorder: Recorder) -> list[LayerRow]:
-    """Rows in call order, each parameter counted at its first use."""
+def build_rows(recorder: Recorder, op_adds: dict[int, int] | None = None) -> list[LayerRow]:
+    """Rows in call order, each parameter counted at its first use (``op_adds``: the mult-adds of
+    the products each call ran itself, by ``id(call)``, from :class:`_Costs`)."""
     seen: set[int] = set()
     rows = []
     for call in sorted(recorder.calls, key=lambda c: c.started):
@@ -223,7 +440,9 @@ def build_rows(recorder: Recorder) -> list[LayerRow]:
             leaf=not any(True for _ in call.module.children()),
             input_shapes=[tuple(t.shape) for t in call.inputs], output_shapes=[tuple(t.shape) for t in call.outputs],
             window=_window(call.module), params=sum(p.numel() for p in fresh),
-            trainable=sum(p.numel() for p in fresh if p.requires_grad), mult_adds=mult_adds(call.module, output),
+            trainable=sum(p.numel() for p in fresh if p.requires_grad),
+            mult_adds=mult_adds(call.module, output, [tuple(t.shape) for t in call.inputs])
+            + (op_adds or {}).get(id(call), 0),
             rf=geometry.fields if geometry is not None else None,
             rf_note=geometry.note if geometry is not None else "no spatial input",
             shared=bool(own) and not fresh))
@@ -387,13 +606,69 @@ def as_example(input_shape_or_example: Any) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
-def trace(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = True,
+@contextlib.contextmanager
+def preserved_state(model: torch.nn.Module) -> Any:
+    """Run ``model`` in eval mode and leave it as it was: its (and every sub-module's) training
+    flag, every buffer's values (BatchNorm's running statistics, ``num_batches_tracked``) copied
+    back from a snapshot, and each parameter's ``.grad`` as before."""
+    flags = [(m, m.training) for m in model.modules()]
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    grads = [(p, p.grad) for p in model.parameters()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                if buffer.shape == saved.shape:
+                    buffer.copy_(saved)
+        for parameter, grad in grads:
+            parameter.grad = grad
+        for module, flag in flags:
+            module.training = flag
+
+
+def measurement_work(rows: list[LayerRow], example: torch.Tensor) -> int:
+    """What measuring costs, in mult-adds: for every layer with a spatial output, the forward
+    mult-adds up to it (its backward pass costs about as much), times the trial batch and two rounds."""
+    from .receptive import TRIAL_BATCH, _targets
+
+    per_sample = max(1, example.shape[0]) if example.dim() else 1
+    targets = set(_targets(rows, example))
+    running, work = 0, 0
+    for index, row in enumerate(rows):
+        if row.leaf or row.depth == 0:
+            running += row.mult_adds
+        if index in targets:
+            work += running
+    return work * 2 * TRIAL_BATCH // per_sample
+
+
+def _batch_limit(recorder: Recorder, example: torch.Tensor, max_bytes: int | None) -> int:
+    """How many random inputs one measuring pass may take: the pass just run kept every tensor it
+    made (``recorder.flow``); with gradients a sample costs about three times that, and the batch
+    stays within ``max_bytes`` (:data:`MEMORY_BUDGET` when None)."""
+    from .receptive import TRIAL_BATCH
+
+    seen: dict[int, torch.Tensor] = {}
+    for tensor in [example, *recorder.flow.keep]:
+        if id(tensor) not in seen and not tensor._is_view():
+            seen[id(tensor)] = tensor
+    kept = sum(t.numel() * t.element_size() for t in seen.values())
+    per_sample = 3 * kept / max(1, example.shape[0])
+    return max(1, min(TRIAL_BATCH, int((max_bytes or MEMORY_BUDGET) // max(per_sample, 1))))
+
+
+def trace(model: torch.nn.Module, input_shape_or_example: Any, measure: bool | None = None,
           max_bytes: int | None = MEMORY_BUDGET) -> Trace:
     """Run ``model`` once on the example (or random data of that shape) and tabulate every call.
 
-    ``measure``: also measure receptive fields by gradients (needed where the analytic
-    rules do not apply: merged branches, transposed convolutions). ``max_bytes``: refuse,
-    before allocating anything, a pass estimated above it (None: no estimate, no limit).
+    ``measure``: also measure receptive fields by gradients, a check of the analytic fields
+    (and the answer where the analytic rules do not apply). None: only when the measurement's
+    work is at most :data:`AUTO_MEASURE_WORK` mult-adds (small models; a note says when it was
+    skipped); True: always; False: never. ``max_bytes``: refuse, before allocating anything, a
+    pass estimated above it (None: no estimate, no limit). The model's training flag, buffers
+    and gradients are as they were afterwards (:func:`preserved_state`).
 
     Raises
     ------
@@ -403,15 +678,27 @@ def trace(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = T
         Whatever the model's forward pass raises (``SystemExit`` and ``KeyboardInterrupt`` as
         :class:`~convscope.inspect.recorder.ModelExit`); :func:`convscope.inspect.doctor` explains it.
     """
-    check_memory(model, input_shape_or_example, measure, max_bytes)
+    estimate = check_memory(model, input_shape_or_example, bool(measure), max_bytes)
     example = as_example(input_shape_or_example)
-    recorder = Recorder(model)
-    with torch.no_grad():
-        output = recorder.run(example)
-    rows = build_rows(recorder)
-    notes = []
-    if measure and example.dim() >= 3:
-        notes += measure_receptive_fields(model, example, recorder, rows)
+    with preserved_state(model):
+        recorder = Recorder(model)
+        costs = _Costs(recorder)
+        with torch.no_grad(), costs:
+            output = recorder.run(example)
+        rows = build_rows(recorder, costs.adds)
+        notes = []
+        spatial = example.dim() >= 3 and example.device.type != "meta"
+        if measure is None and spatial:
+            work = measurement_work(rows, example)
+            fits = max_bytes is None or estimate is None or estimate.total * MEASURE_FACTOR <= max_bytes
+            measure = work <= AUTO_MEASURE_WORK and fits
+            if not measure:
+                notes.append(f"receptive fields not measured: measuring would cost about {_count(work)} mult-adds "
+                             f"of backward passes{'' if fits else ' and more memory than the budget'} "
+                             "(--measure, measure=True: measure anyway)")
+        if measure and spatial:
+            notes += measure_receptive_fields(model, example, recorder, rows,
+                                              batch_limit=_batch_limit(recorder, example, max_bytes))
     outputs = [t for t in (output if isinstance(output, (tuple, list)) else [output]) if isinstance(t, torch.Tensor)]
     unique = {id(p): p for p in model.parameters()}.values()
     return Trace(type(model).__name__, tuple(example.shape), rows, sum(p.numel() for p in unique),
@@ -419,5 +706,15 @@ def trace(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = T
                  tuple(outputs[0].shape) if outputs else None, notes=notes)
 
 
-__all__ = ["MEMORY_BUDGET", "Call", "LayerRow", "MemoryBudgetError", "MemoryEstimate", "Trace", "build_rows",
-           "check_memory", "estimate_memory", "mult_adds", "trace"]
+def _count(n: int) -> str:
+    """``4_100_000_000`` -> ``"4.1G"``: a count in three significant digits."""
+    for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(n) >= size:
+            value = n / size
+            return f"{value:.3g}{unit}" if value < 1000 else f"{value:,.0f}{unit}"
+    return str(n)
+
+
+__all__ = ["AUTO_MEASURE_WORK", "MEMORY_BUDGET", "Call", "LayerRow", "MemoryBudgetError", "MemoryEstimate", "Trace", "build_rows",
+           "check_memory", "estimate_memory", "measurement_work", "mult_adds", "op_mult_adds",
+           "preserved_state", "trace"]
