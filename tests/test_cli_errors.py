@@ -323,12 +323,13 @@ def test_trace_refuses_a_huge_input_before_allocating_it():
 
 def test_trace_refuses_huge_activations_from_a_small_input(tmp_path):
     """A 1 x 3 x 32 x 32 input upsampled 400 times: 1.8 GiB of output. The run on the meta device
-    finds it without allocating: with the measurement (4x) it is over the budget, without it under."""
+    finds it without allocating: with the measurement asked for (4x) it is over the budget, without
+    it under (and by default the trace would skip the measurement rather than refuse)."""
     model = tmp_path / "up.py"
     model.write_text("import torch\nclass Up(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                      "        self.up = torch.nn.Upsample(scale_factor=400)\n    def forward(self, x):\n"
                      "        return self.up(x)\n")
-    run = script("trace", f"{model}:Up", "--input", "1,3,32,32", memory_limit=3 << 30)
+    run = script("trace", f"{model}:Up", "--input", "1,3,32,32", "--measure", memory_limit=3 << 30)
     line = assert_script_error(run, "needs too much memory", "activations 1.8 GiB", "--no-measure")
     assert run["peak"] < 1 << 30, run["peak"]
     assert "smaller input" in line

@@ -56,7 +56,15 @@ def test_published_receptive_fields_and_their_measurement():
     fields = [(r.rf[0].size, r.rf[0].jump) for r in table.rows if r.depth > 0]
     assert fields == [(7, 2), (11, 4), (19, 8)]  # Araujo et al., Distill 2019
     for row in table.rows[1:]:
-        assert row.measured == (row.rf[0].size,) * 2 and not row.measured_clipped
+        assert row.measured == (row.rf[0].size,) * 2 and not any(row.measured_clipped)
+
+
+def test_a_field_cut_by_the_border_is_flagged_on_that_axis_only():
+    # 96 rows leave the 19-pixel field whole; 12 columns cut it, and only the columns say "+"
+    table = trace(nets.rf_stack(), (1, 1, 96, 12), measure=True)
+    last = table.rows[-1]
+    assert last.measured_clipped == (False, True) and last.measured[0] == 19 and last.measured[1] <= 12
+    assert f"19x{last.measured[1]}+" in table.to_markdown()
 
 
 @pytest.mark.parametrize("layers", [

@@ -100,7 +100,7 @@ def measure_receptive_fields(model: torch.nn.Module, example: torch.Tensor, reco
         model.train(was_training)
     for index, support in supports.items():
         row = rows[index]
-        extents, clipped = [], False
+        extents, clipped = [], []  # per axis: a field cut by the border on one axis says nothing of the other
         for axis in range(support.dim()):
             other = tuple(a for a in range(support.dim()) if a != axis)
             hit = support.any(dim=other) if other else support
@@ -113,11 +113,11 @@ def measure_receptive_fields(model: torch.nn.Module, example: torch.Tensor, reco
             if row.rf is not None:
                 field, centre = row.rf[axis], row.output_shape[2 + axis] // 2
                 first = field.first(centre)
-                clipped |= first < 0 or first + field.size > support.shape[axis]
+                clipped.append(first < 0 or first + field.size > support.shape[axis])
             else:
-                clipped |= low == 0 or high == support.shape[axis] - 1
+                clipped.append(low == 0 or high == support.shape[axis] - 1)
         if extents:
-            row.measured, row.measured_clipped = tuple(extents), clipped
+            row.measured, row.measured_clipped = tuple(extents), tuple(clipped)
     notes = [(f"receptive fields measured by gradients of each layer's centre unit: union over {trials} random "
               "inputs ('+': the field reaches the input's border, so it is at least this)")]
     merged = next((r for r in rows if r.rf is None and "merge" in r.rf_note), None)

@@ -83,7 +83,7 @@ class LayerRow:
     rf: tuple[ReceptiveField, ...] | None      # analytic, per spatial axis
     rf_note: str = ""                          # why there is no analytic field
     measured: tuple[int, ...] | None = None    # empirical field of the centre unit, per axis
-    measured_clipped: bool = False             # the field reaches past the input's border
+    measured_clipped: tuple[bool, ...] = ()    # per axis: the field reaches past the input's border there
     shared: bool = False                       # its parameters were counted at an earlier call
     subtree_params: int = 0                    # its own and its sub-modules' (for collapsed depths)
     subtree_mult_adds: int = 0
@@ -112,6 +112,11 @@ class LayerRow:
         if self.rf_note.startswith("global"):
             return "global"
         return "branches" if "merge" in self.rf_note else ("-" if self.rf_note else "")
+
+
+def _measured_text(row: LayerRow) -> str:
+    """``(27, 27)`` -> ``"27"``; a field cut by the border on the second axis only -> ``"27x27+"``."""
+    return _axes(tuple(f"{m}{'+' if cut else ''}" for m, cut in zip(row.measured or (), row.measured_clipped)))
 
 
 def _axes(value: Any) -> str:
@@ -297,7 +302,7 @@ class Trace:
                 f"{adds:,}" if (r.leaf or collapsed or r.mult_adds) else "",   # a container's own products too
                 r.rf_text(), _axes(tuple(f.jump for f in r.rf)) if r.rf else "",
                 _axes(tuple(f.start for f in r.rf)) if r.rf else "",
-                f"{_axes(r.measured)}{'+' if r.measured_clipped else ''}" if r.measured else ""])
+                _measured_text(r) if r.measured else ""])
         return header, cells
 
     def readable_depth(self, max_rows: int = AUTO_DEPTH_ROWS) -> int | None:
