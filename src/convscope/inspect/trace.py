@@ -40,25 +40,18 @@ kernel, a branch on a tensor's values) is estimated from its input alone.
 from __future__ import annotations
 
 import contextlib
-import copy
-import io
-import threading
 from dataclasses import asdict, dataclass, field
-from math import prod
 from typing import Any
 
-import numpy as np
 import torch
-from torch.overrides import TorchFunctionMode
 
 from ..engine.arithmetic import ReceptiveField
-from ..engine.errors import ConvScopeError
 from .receptive import measure_receptive_fields
-from .recorder import Call, Recorder, tensors_in
+from .costs import _Costs, mult_adds, op_mult_adds  # noqa: F401 - mult_adds: part of trace's API
+from .memory import (MEASURE_FACTOR, MEMORY_BUDGET, MemoryBudgetError, MemoryEstimate,  # noqa: F401
+                     _bytes, check_memory, estimate_memory)
+from .recorder import Call, Recorder
 
-MEMORY_BUDGET = 4 * 2**30   # bytes one trace or doctor run may allocate for its input and activations
-MEASURE_FACTOR = 4          # measuring receptive fields: the first pass kept, a second one with gradients, what
-                            # autograd saves and the gradients (measured: 3.8 times the plain pass for mobilenet_style)
 
 AUTO_MEASURE_WORK = 2 * 10**10  # mult-adds the automatic measurement may cost (measure=None): about 2 s of a CPU core
 AUTO_DEPTH_ROWS = 60            # the command line's default --depth keeps the table under this many rows
@@ -125,135 +118,6 @@ def _axes(value: Any) -> str:
         values = [str(v) for v in value]
         return values[0] if len(set(values)) == 1 else "x".join(values)
     return str(value)
-
-
-def mult_adds(module: torch.nn.Module, output_shape: tuple[int, ...] | None,
-              input_shapes: list[tuple[int, ...]] | None = None) -> int:
-    """Mult-adds of one call of ``module`` producing ``output_shape`` (from ``input_shapes``).
-
-    Convolutions: weight and bias elements times output positions (batch included), as
-    torchinfo. ``nn.Linear`` (and any module named like one, e.g. ``NonDynamicallyQuantizableLinear``):
-    weight and bias elements times the output's positions, every axis but the last (torchinfo
-    counts the batch only). ``nn.MultiheadAttention``: its q, k, v and output projections and
-    the two attention products. Any other module: its parameters times the batch size (torchinfo).
-    """
-    if not output_shape:
-        return 0
-    if isinstance(module, torch.nn.MultiheadAttention):
-        return _attention_module(module, output_shape, input_shapes or [])
-    linear = isinstance(module, torch.nn.Linear) or type(module).__name__.endswith("Linear")
-    total = 0
-    for name, param in module.named_parameters(recurse=False):
-        if name in ("weight", "bias"):
-            if "Conv" in type(module).__name__:
-                positions = prod(output_shape[:1] + output_shape[2:])
-            elif linear:
-                positions = prod(output_shape[:-1])
-            else:
-                positions = output_shape[0]
-            total += param.numel() * positions
-        elif "weight" in name or "bias" in name:
-            total += prod(output_shape[:2]) * param.numel()
-    return total
-
-
-def _attention_module(module: torch.nn.MultiheadAttention, output_shape: tuple[int, ...],
-                      input_shapes: list[tuple[int, ...]]) -> int:
-    """q, k, v projections (weights and biases), q.k and attention.v, the output projection."""
-    if len(input_shapes) < 3:
-        return 0
-    query, key = input_shapes[:2]
-    sequence = 1 if module.batch_first else 0
-    batch = prod(query[:-2]) if len(query) == 3 else 1     # unbatched: (L, E)
-    lq = query[sequence] if len(query) == 3 else query[0]
-    lk = key[sequence] if len(key) == 3 else key[0]
-    e = module.embed_dim
-    total = batch * (lq * e * e + lk * e * module.kdim + lk * e * module.vdim)   # in-projections
-    if module.in_proj_bias is not None:
-        total += batch * (lq + 2 * lk) * e
-    total += 2 * batch * lq * lk * e                                           # q.k and attention.v, all heads
-    total += batch * lq * e * e + (batch * lq * e if module.out_proj.bias is not None else 0)
-    return total
-
-
-def _shape_of(value: Any) -> tuple[int, ...]:
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else ()
-
-
-def op_mult_adds(name: str, args: tuple, kwargs: dict, output: Any) -> int:
-    """Mult-adds of one tensor op called in a module's forward (0 for any op not counted):
-    products by their operands, as ``FlopCounterMode`` / 2, and a bias's adds for ``linear``."""
-    out = _shape_of(output)
-    if name in ("matmul", "__matmul__", "__rmatmul__", "mm", "bmm"):
-        first = args[1] if name == "__rmatmul__" else args[0]
-        return prod(out) * _shape_of(first)[-1] if _shape_of(first) else 0
-    if name in ("addmm", "baddbmm", "addbmm", "addmv"):
-        operand = _shape_of(args[1]) if len(args) > 1 else _shape_of(kwargs.get("mat1", kwargs.get("batch1")))
-        return prod(out) * operand[-1] if operand else 0
-    if name == "linear":
-        weight = _shape_of(args[1] if len(args) > 1 else kwargs.get("weight"))
-        bias = args[2] if len(args) > 2 else kwargs.get("bias")
-        return prod(out) * (weight[-1] if weight else 0) + (prod(out) if isinstance(bias, torch.Tensor) else 0)
-    if name == "scaled_dot_product_attention":
-        query, key = _shape_of(args[0]), _shape_of(args[1] if len(args) > 1 else kwargs.get("key"))
-        if not query or not key or not out:
-            return 0
-        return prod(out[:-1]) * key[-2] * (query[-1] + out[-1])
-    if name == "einsum":
-        return _einsum(args)
-    if name in ("conv1d", "conv2d", "conv3d"):
-        weight = _shape_of(args[1] if len(args) > 1 else kwargs.get("weight"))
-        bias = args[2] if len(args) > 2 else kwargs.get("bias")
-        return (prod(out) * prod(weight[1:]) if weight else 0) + (prod(out) if isinstance(bias, torch.Tensor) else 0)
-    return 0
-
-
-def _einsum(args: tuple) -> int:
-    """Two operands: the product of every index's size (pairwise, left to right, for more)."""
-    if not args or not isinstance(args[0], str):
-        return 0
-    operands = list(args[1][0] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:])
-    spec = args[0].replace(" ", "")
-    inputs = spec.split("->")[0].split(",")
-    if len(operands) < 2 or len(inputs) != len(operands) or "." in spec:
-        return 0
-    sizes: dict[str, int] = {}
-    for letters, operand in zip(inputs, operands):
-        for letter, size in zip(letters, _shape_of(operand)):
-            sizes[letter] = max(sizes.get(letter, 1), size)
-    output = spec.split("->")[1] if "->" in spec else "".join(sorted(c for c in set("".join(inputs))
-                                                                     if "".join(inputs).count(c) == 1))
-    total, current = 0, set(inputs[0])
-    for index, letters in enumerate(inputs[1:], start=1):
-        both = current | set(letters)
-        total += prod(sizes[c] for c in both)
-        later = set(output) | set("".join(inputs[index + 1:]))
-        current = {c for c in both if c in later}
-    return total
-
-
-class _Costs(TorchFunctionMode):
-    """Counts the mult-adds of the products a forward calls outside the modules whose rule already
-    counts them (convolutions, Linear, MultiheadAttention), for the innermost module call running."""
-
-    COUNTED = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.MultiheadAttention)
-
-    def __init__(self, recorder: Recorder) -> None:
-        super().__init__()
-        self.recorder = recorder
-        self.adds: dict[int, int] = {}   # id(Call) -> mult-adds
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        running = self.recorder._open[-1] if self.recorder._open else None
-        if running is not None and not isinstance(running.module, self.COUNTED) \
-                and not type(running.module).__name__.endswith("Linear"):
-            name = getattr(func, "__name__", "")
-            adds = op_mult_adds(name, args, kwargs, out)
-            if adds:
-                self.adds[id(running)] = self.adds.get(id(running), 0) + adds
-        return out
 
 
 @dataclass
@@ -464,143 +328,6 @@ def _subtree_totals(rows: list[LayerRow]) -> None:
             params += later.params
             adds += later.mult_adds
         row.subtree_params, row.subtree_mult_adds = params, adds
-
-
-class MemoryBudgetError(ConvScopeError):
-    """The forward pass would allocate more than the budget; nothing was allocated."""
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """What one trace (or doctor) run allocates: the input, the tensors the pass produces, the factor."""
-
-    input_shape: tuple[int, ...]
-    input_bytes: int
-    activation_bytes: int | None     # None: not estimated (the model does not run on "meta", or the input alone is over)
-    factor: int                      # MEASURE_FACTOR when receptive fields are measured, else 1
-    reason: str = ""                 # why activation_bytes is None
-
-    @property
-    def total(self) -> int:
-        return (self.input_bytes + (self.activation_bytes or 0)) * self.factor
-
-    def text(self) -> str:
-        parts = [f"input {_bytes(self.input_bytes)}"]
-        parts.append(f"activations {_bytes(self.activation_bytes)}" if self.activation_bytes is not None
-                     else f"activations not counted ({self.reason})")
-        times = f", times {self.factor} to measure receptive fields" if self.factor > 1 else ""
-        return f"{'at least ' if self.activation_bytes is None else 'about '}{_bytes(self.total)} " \
-               f"({'; '.join(parts)}{times})"
-
-
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n} bytes"
-
-
-class _Produced(TorchFunctionMode):
-    """Counts the bytes of every tensor the pass produces (views share their base's memory)."""
-
-    def __init__(self, example: torch.Tensor) -> None:
-        super().__init__()
-        self.seen: dict[int, torch.Tensor] = {id(example): example}  # kept: ids stay unique during the pass
-        self.bytes = 0
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        out = func(*args, **(kwargs or {}))
-        for tensor in tensors_in(out):
-            if id(tensor) not in self.seen:
-                self.seen[id(tensor)] = tensor
-                if not tensor._is_view():
-                    self.bytes += tensor.numel() * tensor.element_size()
-        return out
-
-
-def _on_meta(model: torch.nn.Module) -> torch.nn.Module:
-    """A copy of ``model`` whose parameters, buffers and tensor attributes live on "meta": the copy
-    costs no memory (the memo hands deepcopy a meta twin for each tensor instead of a real copy)."""
-    memo: dict[int, Any] = {}
-    for module in model.modules():
-        for value in vars(module).values():  # arrays are shared with the original, not copied
-            if isinstance(value, np.ndarray):
-                memo[id(value)] = value
-        tensors = [*module._parameters.values(), *module._buffers.values(),
-                   *(v for v in vars(module).values() if isinstance(v, torch.Tensor))]
-        for tensor in tensors:
-            if tensor is None or id(tensor) in memo:
-                continue
-            twin = torch.empty_like(tensor, device="meta")
-            memo[id(tensor)] = torch.nn.Parameter(twin, requires_grad=tensor.requires_grad) \
-                if isinstance(tensor, torch.nn.Parameter) else twin
-    return copy.deepcopy(model, memo)
-
-
-@contextlib.contextmanager
-def _quiet() -> Any:
-    """The model's prints belong to the real pass, not to the one on meta. sys.stdout is one for
-    all threads, so only the main thread (the command line) swaps it; a server's threads do not."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        yield
-
-
-def _activation_bytes(model: torch.nn.Module, shape: tuple[int, ...], dtype: torch.dtype) -> tuple[int | None, str]:
-    """The bytes the pass produces, from a run on "meta"; (None, why) when the model cannot run there."""
-    try:
-        twin = _on_meta(model)
-        example = torch.empty(shape, dtype=dtype, device="meta")
-        produced = _Produced(example)
-        with _quiet(), torch.no_grad(), torch.device("meta"), produced:
-            twin(example)
-    except (Exception, SystemExit, KeyboardInterrupt) as error:  # noqa: BLE001 - the real pass reports it
-        return None, f"the model does not run on PyTorch's meta device: {type(error).__name__}"
-    return produced.bytes, ""
-
-
-def estimate_memory(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = True,
-                    max_bytes: int | None = MEMORY_BUDGET) -> MemoryEstimate:
-    """What :func:`trace` (``measure``: with receptive fields measured) would allocate, found without
-    allocating it: the input's bytes, and the activations' from a run on the "meta" device (skipped
-    when the input alone is over ``max_bytes``)."""
-    if isinstance(input_shape_or_example, torch.Tensor):
-        shape, dtype = tuple(input_shape_or_example.shape), input_shape_or_example.dtype
-    else:
-        shape, dtype = tuple(int(n) for n in input_shape_or_example), torch.get_default_dtype()
-    factor = MEASURE_FACTOR if measure else 1
-    input_bytes = prod(shape) * torch.empty((), dtype=dtype).element_size()
-    if max_bytes is not None and input_bytes * factor > max_bytes:  # over already: nothing to run, even on meta
-        return MemoryEstimate(shape, input_bytes, None, factor, "the input alone is over the budget")
-    activations, reason = _activation_bytes(model, shape, dtype)
-    return MemoryEstimate(shape, input_bytes, activations, factor, reason)
-
-
-def check_memory(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = True,
-                 max_bytes: int | None = MEMORY_BUDGET) -> MemoryEstimate | None:
-    """Raise :class:`MemoryBudgetError` when the pass would allocate more than ``max_bytes``
-    (None: no limit, nothing estimated)."""
-    if max_bytes is None:
-        return None
-    estimate = estimate_memory(model, input_shape_or_example, measure, max_bytes)
-    if estimate.total > max_bytes:
-        shape = estimate.input_shape
-        smaller = "a smaller input (batch 1, smaller images)"
-        if len(shape) > 1 and shape[0] > 1 and estimate.total // shape[0] <= max_bytes:
-            smaller = f"a smaller input, e.g. batch 1: --input {','.join(map(str, (1, *shape[1:])))}"
-        no_measure = estimate.factor > 1 and estimate.total // estimate.factor <= max_bytes
-        raise MemoryBudgetError(
-            f"the input {shape} needs too much memory to trace",
-            expected=f"at most {_bytes(max_bytes)} (convscope's budget for trace and doctor)",
-            got=estimate.text(),
-            fix=smaller + (", or skip the receptive-field measurement (--no-measure, measure=False)"
-                           if no_measure else ""))
-    return estimate
 
 
 def as_example(input_shape_or_example: Any) -> torch.Tensor:
