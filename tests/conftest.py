@@ -9,6 +9,20 @@ settings.register_profile("default", deadline=None, print_blob=True,
 settings.load_profile("default")
 
 
+@pytest.fixture()
+def golden(request):
+    """Compare with tests/golden/NAME.txt; `pytest --update-golden` rewrites the files instead."""
+    from pathlib import Path
+
+    def check(name: str, text: str) -> None:
+        path = Path(__file__).with_name("golden") / f"{name}.txt"
+        if request.config.getoption("--update-golden"):
+            path.write_text(text)
+        assert path.exists(), f"no golden file {path}: run pytest --update-golden once"
+        assert text == path.read_text(), f"{name}: output changed (pytest --update-golden accepts it)"
+    return check
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/*.txt from the current output instead of comparing with them")

@@ -14,23 +14,10 @@ from convscope.cli import app
 
 runner = CliRunner()
 NETS = str(Path(__file__).with_name("nets.py"))
-GOLDEN = Path(__file__).with_name("golden")
 
 
 def invoke(*args: str):
     return runner.invoke(app, list(args))
-
-
-@pytest.fixture()
-def golden(request):
-    """Compare with tests/golden/NAME.txt; `pytest --update-golden` rewrites the files instead."""
-    def check(name: str, text: str) -> None:
-        path = GOLDEN / f"{name}.txt"
-        if request.config.getoption("--update-golden"):
-            path.write_text(text)
-        assert path.exists(), f"no golden file {path}: run pytest --update-golden once"
-        assert text == path.read_text(), f"{name}: output changed (pytest --update-golden accepts it)"
-    return check
 
 
 def test_trace_table_is_golden(golden):

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from convscope.cli import app
 from convscope.inspect import trace
 
-GOLDEN = Path(__file__).with_name("golden")
 NETS = str(Path(__file__).with_name("nets.py"))
 
 
@@ -288,17 +287,6 @@ runner = CliRunner()
 def invoke(*args: str, columns: str | None = None):
     env = {"COLUMNS": columns} if columns is not None else {"COLUMNS": ""}
     return runner.invoke(app, list(args), env=env)
-
-
-@pytest.fixture()
-def golden(request):
-    def check(name: str, text: str) -> None:
-        path = GOLDEN / f"{name}.txt"
-        if request.config.getoption("--update-golden"):
-            path.write_text(text)
-        assert path.exists(), f"no golden file {path}: run pytest --update-golden once"
-        assert text == path.read_text(), f"{name}: output changed (pytest --update-golden accepts it)"
-    return check
 
 
 def test_a_resnet18_table_at_100_columns_is_golden_and_collapsed_to_a_readable_depth(golden):

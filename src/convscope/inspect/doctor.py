@@ -10,8 +10,6 @@ axis, a kernel in TensorFlow's (kH, kW, in, out) order.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from math import prod
 from typing import Any
@@ -28,6 +26,7 @@ from .trace import (
     as_example,
     build_rows,
     check_memory,
+    preserved_state,
     trace,
 )
 
@@ -421,23 +420,6 @@ def _missing_batch(model: torch.nn.Module, example: torch.Tensor) -> str:
     return ""
 
 
-@contextlib.contextmanager
-def preserved(model: torch.nn.Module) -> Iterator[None]:
-    """Eval mode for the pass; every buffer (BatchNorm's running stats) and training flag as before."""
-    flags = [(m, m.training) for m in model.modules()]
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    model.eval()
-    try:
-        yield
-    finally:
-        with torch.no_grad():
-            for buffer, saved in buffers:
-                if buffer.shape == saved.shape:
-                    buffer.copy_(saved)
-        for module, training in flags:
-            module.training = training
-
-
 def _runs(model: torch.nn.Module, example: torch.Tensor) -> tuple[int, ...] | None:
     """The output shape when ``model`` runs on ``example``, None when it fails."""
     try:
@@ -487,12 +469,12 @@ def doctor(model: torch.nn.Module, input_shape_or_example: Any, measure: bool = 
     recorder = Recorder(model)
     watch = _OpWatch()
     try:
-        with preserved(model), torch.no_grad(), watch:
+        with preserved_state(model), torch.no_grad(), watch:
             recorder.run(example)
     except Exception as error:  # noqa: BLE001 - any failure of the user's model is what we explain
-        with preserved(model):
+        with preserved_state(model):
             return _diagnose(model, example, recorder, watch, error)
-    with preserved(model):
+    with preserved_state(model):
         return Diagnosis(True, trace(model, example, measure=measure, max_bytes=None))
 
 
