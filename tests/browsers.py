@@ -21,3 +21,24 @@ def require_chromium() -> None:
         if os.environ.get("CONVSCOPE_REQUIRE_BROWSER"):
             raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
         pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
+
+
+def watched_page(browser, **context_options):
+    """A page in a fresh context, and the list its problems land in: page errors, console errors, and
+    any request that leaves 127.0.0.1."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: problems.append(f"external request {r.url}")
+            if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    return context, page, problems
+
+
+def close_watched(context, page, problems: list[str], name: str) -> None:
+    """Keep a screenshot under ``name``, close the context, and fail on any problem the page had."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    context.close()
+    assert not problems, problems

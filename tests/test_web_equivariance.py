@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from convscope.filters import SOBEL_X
 from convscope.web.app import create_app
 
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
+from browsers import close_watched, watched_page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -71,23 +71,10 @@ def test_ties_and_stride_2_are_explained_truthfully(client):
 # --- in Chromium ---------------------------------------------------------------------------------
 
 def _open(browser, server, viewport):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: errors.append(f"external request {r.url}")
-            if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    context, page, errors = watched_page(browser, viewport=viewport)
     page.goto(f"{server}/static/equivariance.html")
     page.wait_for_function("document.querySelector('#peak') !== null")
     return context, page, errors
-
-
-def _close(context, page, errors, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    context.close()
-    assert not errors, errors
 
 
 def test_the_page_shows_the_apis_peak_and_how_far_it_moved(server, browser, client):
@@ -109,7 +96,7 @@ def test_the_page_shows_the_apis_peak_and_how_far_it_moved(server, browser, clie
     page.wait_for_function("document.querySelector('#out-canvas').width === 16 * 16 && "
                            "document.querySelector('#why-now').textContent.includes('Stride 2')")
     assert "an odd column, so stride 2 skips it" in page.inner_text("#why-now")  # the edge's best window: column 9
-    _close(context, page, errors, "test_equivariance_desktop")
+    close_watched(context, page, errors, "test_equivariance_desktop")
 
 
 def test_the_peak_is_marked_on_both_plots(server, browser, client):
@@ -123,7 +110,7 @@ def test_the_peak_is_marked_on_both_plots(server, browser, client):
     window = page.evaluate(f"Array.from(document.querySelector('#in-canvas').getContext('2d')"
                            f".getImageData({left * 8 + 1}, {top * 8 + 12}, 1, 1).data)")
     assert window[:3] == [255, 214, 0]
-    _close(context, page, errors, "test_equivariance_marks")
+    close_watched(context, page, errors, "test_equivariance_marks")
 
 
 def test_equivariance_on_a_phone(server, browser):
@@ -131,4 +118,4 @@ def test_equivariance_on_a_phone(server, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     boxes = [page.locator(sel).bounding_box() for sel in ("#in-canvas", "#out-canvas", "#numbers")]
     assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]  # the panels stack
-    _close(context, page, errors, "test_equivariance_on_a_phone")
+    close_watched(context, page, errors, "test_equivariance_on_a_phone")

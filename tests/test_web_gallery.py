@@ -21,7 +21,7 @@ from convscope.web.app import limited_app
 from convscope.web.schemas import MAX_UPLOAD_BYTES
 from convscope.web.services import _sample
 
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
+from browsers import CHROMIUM, close_watched  # noqa: E402
 WEB_LIMIT = "choose a smaller image (at most 4 megapixels / 8 MB)"
 
 
@@ -159,10 +159,7 @@ def open_gallery(browser, server, width=1280, height=900, touch=False, refusals=
 
 
 def finish(context, page, errors, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"gallery-{name}.png"), full_page=True)
-    context.close()
-    assert not errors, errors
+    close_watched(context, page, errors, f"gallery-{name}")
 
 
 def magnified(page):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
+from browsers import SHOTS, require_chromium  # noqa: E402
 
 require_chromium()
 

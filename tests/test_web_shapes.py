@@ -13,7 +13,7 @@ from torch import nn
 from convscope.web.app import create_app
 
 STACK = "Conv2d(3,16,3,padding=1) -> ReLU -> MaxPool2d(2) -> Conv2d(16,32,3,stride=2) -> Flatten -> Linear(?,10)"
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
+from browsers import SHOTS, watched_page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +78,7 @@ def test_field_text_names_the_padding(client):
 # --- in Chromium ---------------------------------------------------------------------------------
 
 def _page(browser, request, viewport):
-    context = browser.new_context(viewport=viewport)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    opened.on("request", lambda r: errors.append(f"external request {r.url}")
-              if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
-    return context, opened, errors
+    return watched_page(browser, viewport=viewport)
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from convscope.web.app import limited_app
 
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium  # noqa: E402,F401
+from browsers import SHOTS, require_chromium  # noqa: E402
 
 RNG = np.random.default_rng(13)
 # 3 channels of 7x7, a 3x3 kernel per channel, stride 2, padding 1, dilation 2: a 3x3 output
