@@ -79,7 +79,7 @@ def no_work(monkeypatch):
     import convscope.experiments
     import convscope.lessons.sobel_exercise
 
-    monkeypatch.setattr(convscope.experiments, "run_experiment", refuse)
+    monkeypatch.setattr(convscope.experiments, "run_experiments", refuse)
     monkeypatch.setattr(convscope.bench, "run_bench", refuse)
     monkeypatch.setattr(convscope.bench, "run_ladder", refuse)
     monkeypatch.setattr(convscope.lessons.sobel_exercise, "run_exercise", refuse)
@@ -165,7 +165,7 @@ def test_a_missing_out_folder_is_created_only_once_there_is_something_to_write(t
 
     def fails(*args, **kwargs):
         raise ConvScopeError("the experiment failed", fix="none needed")
-    monkeypatch.setattr(convscope.experiments, "run_experiment", fails)
+    monkeypatch.setattr(convscope.experiments, "run_experiments", fails)
     assert_error(invoke("experiment", "run", "parameter-sharing", "--out", tmp_path / "a" / "b" / "c"),
                  "the experiment failed")
     assert not (tmp_path / "a").exists()

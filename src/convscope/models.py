@@ -1,4 +1,5 @@
-"""Small models for the experiments: CNNs (1-D and 2-D), an MLP, logistic regression.
+"""Small models for the experiments: CNNs (1-D and 2-D), their untied (locally connected) twin, an MLP,
+logistic regression.
 
 The MNIST-1D models follow the reference code of Greydanus (2020): a CNN of three
 stride-2 convolutions with 25 channels, an MLP with two hidden layers of 100 units.
@@ -43,13 +44,12 @@ def cnn2d(input_shape: tuple[int, ...], classes: int, channels: int = 16, global
     return nn.Sequential(features, nn.Flatten(), nn.Linear(2 * channels * (h // 2) * (w // 2), classes))
 
 
-def local_cnn1d(depth: int, dilated: bool, classes: int = 2, channels: int = 16) -> nn.Module:
-    """Conv1d(k=3) layers (dilations 1, 2, 4, ... if ``dilated``), then global average pooling and a
-    *linear* read-out: a sum of local evidence, so only units whose field spans a relation can use it."""
+def dilated_cnn1d(dilations: tuple[int, ...], classes: int = 2, channels: int = 16) -> nn.Module:
+    """Conv1d(k=3) layers with the given dilations, then global average pooling and a *linear*
+    read-out: a sum of local evidence, so only units whose field spans a relation can use it."""
     layers: list[nn.Module] = []
     c = 1
-    for i in range(depth):
-        d = 2 ** i if dilated else 1
+    for d in dilations:
         layers += [nn.Conv1d(c, channels, 3, padding=d, dilation=d), nn.ReLU()]
         c = channels
     return nn.Sequential(*layers, nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(channels, classes))
@@ -62,3 +62,54 @@ def device_for(name: str) -> torch.device:
         raise BackendError("no CUDA device here", expected="--device cpu, or a machine with a GPU",
                            got="torch.cuda.is_available() is False", fix="--device cpu")
     return torch.device(name)
+
+
+class LocallyConnected2d(nn.Module):
+    """A convolution without weight sharing: every output position has its own kernel.
+
+    Same window arithmetic as ``nn.Conv2d(c_in, c_out, k, padding=p)`` (stride 1), but
+    ``weight`` is (positions, c_out, c_in*k*k): the control that separates what weight
+    sharing buys from what locality alone buys."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, side: tuple[int, int], padding: int = 0) -> None:
+        super().__init__()
+        self.kernel, self.padding = kernel, padding
+        self.out_side = (side[0] + 2 * padding - kernel + 1, side[1] + 2 * padding - kernel + 1)
+        positions = self.out_side[0] * self.out_side[1]
+        fan_in = c_in * kernel * kernel
+        bound = 1 / fan_in ** 0.5  # nn.Conv2d's default initialisation range, per position
+        self.weight = nn.Parameter(torch.empty(positions, c_out, fan_in).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(c_out, positions).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        columns = nn.functional.unfold(x, self.kernel, padding=self.padding)    # (N, c_in*k*k, positions)
+        out = torch.einsum("ncl,loc->nol", columns, self.weight) + self.bias    # (N, c_out, positions)
+        return out.reshape(x.shape[0], -1, *self.out_side)
+
+
+def locally_connected2d(input_shape: tuple[int, ...], classes: int, channels: int = 16, global_pool: bool = True,
+                        first_kernel: int = 3) -> nn.Module:
+    """:func:`cnn2d` with every convolution untied (:class:`LocallyConnected2d`): the same layers,
+    windows and read-out, but one kernel per position instead of one kernel for the image."""
+    c, h, w = input_shape
+    p = first_kernel // 2
+    features = nn.Sequential(LocallyConnected2d(c, channels, first_kernel, (h, w), p), nn.ReLU(),
+                             LocallyConnected2d(channels, 2 * channels, 3, (h, w), 1), nn.ReLU(), nn.MaxPool2d(2),
+                             LocallyConnected2d(2 * channels, 2 * channels, 3, (h // 2, w // 2), 1), nn.ReLU())
+    if global_pool:
+        return nn.Sequential(features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * channels, classes))
+    return nn.Sequential(features, nn.Flatten(), nn.Linear(2 * channels * (h // 2) * (w // 2), classes))
+
+
+def parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def detector2d(input_shape: tuple[int, ...], classes: int, channels: int = 8, kernel: int = 5,
+               untied: bool = False) -> nn.Module:
+    """One layer of ``channels`` pattern detectors, the strongest response anywhere (global max
+    pooling), a Linear read-out. ``untied``: the same with one kernel per position."""
+    c, h, w = input_shape
+    layer = LocallyConnected2d(c, channels, kernel, (h, w), kernel // 2) if untied else \
+        nn.Conv2d(c, channels, kernel, padding=kernel // 2)
+    return nn.Sequential(layer, nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(channels, classes))

@@ -1,17 +1,26 @@
-"""What every experiment returns and how it is written: results.json, figures, README.md."""
+"""What an experiment is: one function run once per seed, claims checked over the seeds, a summary.
+
+An experiment's function runs one seed and returns a :class:`SeedRun` (flat metrics such as
+``mnist1d/cnn/shuffled``, and the small arrays its figures draw). It can run in another process,
+so it returns data, never figures. The parent gathers the seeds into a :class:`Result`: every
+metric's mean and 95% interval, each :class:`Claim` checked on its interval, the figures drawn
+from all seeds, and a verdict sentence.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from inspect import signature
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..engine.errors import ConvScopeError
 from ..images import atomic_write
+from .stats import TEST, Interval, interval
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (description, total) -> update(done)
 
@@ -21,33 +30,119 @@ def silent(description: str, total: int) -> Callable[[int], None]:
 
 
 @dataclass
+class SeedRun:
+    """One seed's outcome: what it measured, and the arrays its figures need (picklable, saved)."""
+
+    metrics: dict[str, float]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    seed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statistic of one seed's metrics that must lie above (or below) a threshold.
+
+    ``statistic`` is usually a paired difference (the CNN's accuracy minus the MLP's, both
+    trained on the same seed's data), so the interval is about the gap itself."""
+
+    text: str
+    statistic: Callable[[dict[str, float]], float]
+    above: float | None = None
+    below: float | None = None
+    percent: bool = True        # shown as percentage points (accuracies) rather than raw numbers
+
+    def check(self, runs: Sequence[SeedRun]) -> Check:
+        values = [float(self.statistic(run.metrics)) for run in runs]
+        spread = interval(values)
+        if self.above is not None:
+            holds, threshold, side = spread.low > self.above, self.above, ">"
+        elif self.below is not None:
+            holds, threshold, side = spread.high < self.below, self.below, "<"
+        else:
+            raise ValueError(f"claim {self.text!r} has no threshold")
+        return Check(self.text, spread, side, threshold, bool(holds), self.percent, values)
+
+
+@dataclass
+class Check:
+    text: str
+    interval: Interval
+    side: str          # ">" or "<"
+    threshold: float
+    holds: bool
+    percent: bool
+    values: list[float]
+
+    def line(self) -> str:
+        """'the CNN drops more than 10 points: 34.1% [31.0, 37.2] > 10.0%: holds'."""
+        scale, unit = (100.0, "%") if self.percent else (1.0, "")
+        bound = "lower" if self.side == ">" else "upper"
+        state = "holds" if self.holds else f"does not hold (the interval's {bound} end is not {self.side} the threshold)"
+        alone = " (one seed: no interval, the value itself decides)" if self.interval.n < 2 else ""
+        return (f"{self.text}: {self.interval.text(self.percent)} {self.side} "
+                f"{self.threshold * scale:g}{unit}: {state}{alone}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"claim": self.text, **self.interval.as_dict(), "side": self.side, "threshold": self.threshold,
+                "holds": self.holds, "values": [round(v, 6) for v in self.values], "test": TEST}
+
+
+@dataclass
 class Result:
-    """One experiment's outcome: flat numeric metrics, a verdict, figures and the README's lines."""
+    """An experiment over its seeds: intervals, checked claims, verdict, figures."""
 
     experiment: str
+    claim: str
     quick: bool
-    seed: int
-    metrics: dict[str, float]
-    verdict: str
+    runs: list[SeedRun]
+    stats: dict[str, Interval]
+    checks: list[Check]
+    verdict: str = ""
     figures: dict[str, Any] = field(default_factory=dict)   # file stem -> matplotlib figure
     details: list[str] = field(default_factory=list)        # Markdown lines for README.md
-    seconds: float = 0.0
-    holds: bool = True                                        # whether the claim held in this run
+    seconds: float = 0.0                                      # the seeds' times added up
+
+    @property
+    def seeds(self) -> list[int]:
+        return [run.seed for run in self.runs]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Each metric's mean over the seeds."""
+        return {name: spread.mean for name, spread in self.stats.items()}
+
+    @property
+    def holds(self) -> bool:
+        return all(check.holds for check in self.checks)
+
+    def text(self, metric: str, percent: bool = True) -> str:
+        return self.stats[metric].text(percent)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "quick": self.quick, "seed": self.seed,
-                "seconds": round(self.seconds, 2), "metrics": self.metrics, "verdict": self.verdict,
-                "holds": self.holds, "figures": [f"{stem}.png" for stem in self.figures]}
+        return {"experiment": self.experiment, "claim": self.claim, "quick": self.quick, "seeds": self.seeds,
+                "seconds": round(self.seconds, 2), "verdict": self.verdict, "holds": self.holds,
+                "checks": [check.as_dict() for check in self.checks],
+                "metrics": {name: spread.as_dict() for name, spread in self.stats.items()},
+                "runs": [{"seed": run.seed, "seconds": round(run.seconds, 2), "metrics": run.metrics}
+                         for run in self.runs],
+                "figures": [f"{stem}.png" for stem in self.figures]}
 
     def readme(self) -> str:
-        lines = [f"# {self.experiment}", "", f"**Verdict:** {self.verdict}", "",
-                 f"Run: {'quick' if self.quick else 'full'} budget, seed {self.seed}, {self.seconds:.1f} s.", ""]
-        lines += self.details + ["", "| metric | value |", "|---|---|"]
-        lines += [f"| {name} | {value:.4g} |" for name, value in self.metrics.items()]
+        seeds = self.seeds
+        lines = [f"# {self.experiment}", "", f"**Claim:** {self.claim}", "",
+                 f"**Verdict ({'holds' if self.holds else 'does not hold'}):** {self.verdict}", "",
+                 f"Run: {'quick' if self.quick else 'full'} budget, {len(seeds)} seed(s) "
+                 f"({', '.join(map(str, seeds))}), {self.seconds:.1f} s of computing (all seeds). Test: {TEST}.", ""]
+        lines += [f"- {check.line()}" for check in self.checks] + [""] + self.details
+        lines += ["", "| metric | mean | sd | 95% interval |", "|---|---|---|---|"]
+        lines += [f"| {name} | {s.mean:.4g} | {s.sd:.2g} | [{s.low:.4g}, {s.high:.4g}] |"
+                  for name, s in self.stats.items()]
         lines += [""] + [f"![{stem}]({stem}.png)" for stem in self.figures]
         return "\n".join(lines) + "\n"
 
     def write(self, out: str | Path) -> Path:
+        """results.json, README.md and one PNG per figure (the figures are closed afterwards)."""
         from ..plots import save_figure
 
         folder = Path(out)
@@ -60,35 +155,56 @@ class Result:
         return folder
 
 
+Draw = Callable[[Result], dict[str, Any]]        # -> file stem: matplotlib figure
+Describe = Callable[[Result], str]               # -> the verdict sentence
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
     claim: str
-    run: Callable[..., Result]
+    run: Callable[..., SeedRun]      # run(quick=, seed=, device=, progress=[, data_dir=]) -> SeedRun
+    claims: tuple[Claim, ...]
+    draw: Draw
+    describe: Describe
+    details: tuple[str, ...] = ()
+    uses_data_dir: bool = False
+
+    def run_seed(self, seed: int, quick: bool, device: str, progress: Progress = silent,
+                 data_dir: str | None = None) -> SeedRun:
+        start = time.perf_counter()
+        options = {"data_dir": data_dir} if data_dir and self.uses_data_dir else {}
+        run = self.run(quick=quick, seed=seed, device=device, progress=progress, **options)
+        run.seed, run.seconds = seed, time.perf_counter() - start
+        return run
+
+    def summarise(self, runs: Sequence[SeedRun], quick: bool) -> Result:
+        runs = sorted(runs, key=lambda r: r.seed)
+        names = list(runs[0].metrics)  # every seed measures the same metrics, in the same order
+        stats = {name: interval([run.metrics[name] for run in runs]) for name in names}
+        result = Result(self.name, self.claim, quick, list(runs), stats, [c.check(runs) for c in self.claims],
+                        details=list(self.details), seconds=sum(run.seconds for run in runs))
+        result.verdict = self.describe(result)
+        result.figures = self.draw(result)
+        return result
 
 
 REGISTRY: dict[str, Experiment] = {}
 
 
-def experiment(name: str, claim: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    def register(function: Callable[..., Result]) -> Callable[..., Result]:
-        REGISTRY[name] = Experiment(name, claim, function)
+def experiment(name: str, claim: str, claims: Sequence[Claim], draw: Draw, describe: Describe,
+               details: Sequence[str] = (), uses_data_dir: bool = False
+               ) -> Callable[[Callable[..., SeedRun]], Callable[..., SeedRun]]:
+    """Register a per-seed function under ``name`` with the claims its seeds must support."""
+    def register(function: Callable[..., SeedRun]) -> Callable[..., SeedRun]:
+        REGISTRY[name] = Experiment(name, claim, function, tuple(claims), draw, describe, tuple(details),
+                                    uses_data_dir)
         return function
     return register
 
 
-def run_experiment(name: str, quick: bool = False, seed: int = 0, device: str = "cpu",
-                   progress: Progress = silent, data_dir: str | None = None) -> Result:
-    """Run one experiment by name, timed. ``data_dir``: a folder of MNIST or Fashion-MNIST IDX
-    files, which the experiments that can use a larger image set (shuffle) add to theirs."""
+def lookup(name: str) -> Experiment:
     if name not in REGISTRY:
         raise ConvScopeError("unknown experiment", expected=", ".join(REGISTRY), got=repr(name),
                              fix="`convscope experiment list` shows them")
-    from ..models import device_for
-
-    device_for(device)  # a missing CUDA fails here, before any work
-    start = time.perf_counter()
-    options = {"data_dir": data_dir} if data_dir and "data_dir" in signature(REGISTRY[name].run).parameters else {}
-    result = REGISTRY[name].run(quick=quick, seed=seed, device=device, progress=progress, **options)
-    result.seconds = time.perf_counter() - start
-    return result
+    return REGISTRY[name]
