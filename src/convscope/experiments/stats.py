@@ -32,10 +32,11 @@ class Interval:
         """'0.930 [0.910, 0.950]' (or '93.1% [91.0, 95.2]'); one value is shown alone."""
         scale, unit = (100.0, "%") if percent else (1.0, "")
         digits = 1 if percent else 3
+        def show(value: float) -> str:  # a weight count reads better as 279,736,775 than with decimals
+            return f"{value * scale:,.0f}" if abs(value * scale) >= 1e4 else f"{value * scale:.{digits}f}"
         if self.n < 2:
-            return f"{self.mean * scale:.{digits}f}{unit}"
-        return (f"{self.mean * scale:.{digits}f}{unit} [{self.low * scale:.{digits}f}, "
-                f"{self.high * scale:.{digits}f}]")
+            return f"{show(self.mean)}{unit}"
+        return f"{show(self.mean)}{unit} [{show(self.low)}, {show(self.high)}]"
 
 
 def t_quantile(confidence: float, df: int) -> float:

@@ -180,7 +180,8 @@ def _field_verdict(result: Result) -> str:
                           above=0, percent=False)],
             draw=_field_figure, describe=_field_verdict,
             details=["Measured: the extent of the input pixels whose gradient is non-zero for random inputs and "
-                     "random weights (each seed draws both); analytic: the closed form of `ReceptiveField.then`."])
+                     "random weights (each seed draws both), through LeakyReLU(0.1) so no unit is dead for every "
+                     "input; analytic: the closed form of `ReceptiveField.then`."])
 def receptive_field(quick: bool, seed: int, device: str, progress: Progress) -> SeedRun:
     import torch
     from torch import nn
@@ -192,14 +193,15 @@ def receptive_field(quick: bool, seed: int, device: str, progress: Progress) -> 
     metrics, arrays = {}, {}
     update = progress("receptive fields", len(stacks))
     for done, (name, layers) in enumerate(stacks.items(), start=1):
-        model = nn.Sequential(*[m for layer in layers for m in (layer, nn.ReLU())])
+        # LeakyReLU, not ReLU: with random weights a deep ReLU unit can be dead for every input, and a dead
+        # unit's gradient is zero everywhere, which says nothing about where it looks
+        model = nn.Sequential(*[m for layer in layers for m in (layer, nn.LeakyReLU(0.1))])
         table = trace(model, (1, 1, SIDE, SIDE))
         windows = [r for r in table.rows if r.type in ("Conv2d", "MaxPool2d")]
         for depth_index, row in enumerate(windows, start=1):
             metrics[f"{name}/depth{depth_index}/analytic"] = float(row.rf[0].size)
             metrics[f"{name}/depth{depth_index}/measured"] = float(row.measured[0] if row.measured else 0)
-        # the picture: the support of the centre unit's gradient, before its last ReLU (a unit that is
-        # dead at this input would give an empty panel), over eight random inputs
+        # the picture: the support of the centre unit's gradient over eight random inputs
         x = torch.randn(8, 1, SIDE, SIDE, requires_grad=True)
         out = model[:-1](x)
         centre = tuple(n // 2 for n in out.shape[2:])
