@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import matplotlib.pyplot as plt
 from typer.testing import CliRunner
 
 from convscope.cli import app
@@ -13,8 +14,11 @@ from convscope.experiments import REGISTRY
 
 def test_the_quick_report_holds_for_every_claim(tmp_path):
     out = tmp_path / "report"
+    open_before = plt.get_fignums()
     result = CliRunner().invoke(app, ["report", "--quick", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    # the figures never enter pyplot's registry, where they would stay open (and shared between threads)
+    assert plt.get_fignums() == open_before
     failed = []
     for name in REGISTRY:
         saved = json.loads((out / name / "results.json").read_text())

@@ -15,22 +15,27 @@ from .filters import Filtered, Kernel
 from .images import Display, atomic_write, to_display
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def new_figure(figsize: tuple[float, float]) -> Any:
+    """A figure that pyplot never sees: no window, nothing to close, nothing shared between threads.
 
-    matplotlib.use("Agg")  # files only: never open a window, work without a display
-    import matplotlib.pyplot as plt
+    pyplot keeps every figure it makes in one global registry until it is closed; the lab draws in
+    request threads and the experiments draw several figures each, so we bypass it.
+    """
+    from matplotlib.figure import Figure
 
-    return plt
+    return Figure(figsize=figsize)
+
+
+def subplots(rows: int = 1, columns: int = 1, *, figsize: tuple[float, float], **grid: Any) -> tuple[Any, Any]:
+    """``pyplot.subplots`` on a :func:`new_figure` (``grid``: squeeze, sharex, gridspec_kw, ...)."""
+    figure = new_figure(figsize)
+    return figure, figure.subplots(rows, columns, **grid)
 
 
 def save_figure(figure: Any, path: str | os.PathLike[str], dpi: int = 110) -> None:
-    """Write a PNG or SVG (chosen by the name) only once it is complete, then free the figure."""
-    try:
-        atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=dpi, bbox_inches="tight",
-                                                            format=str(path).rsplit(".", 1)[-1].lower()))
-    finally:
-        _pyplot().close(figure)
+    """Write a PNG or SVG (chosen by the name) only once it is complete."""
+    atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=dpi, bbox_inches="tight",
+                                                        format=str(path).rsplit(".", 1)[-1].lower()))
 
 
 def _panel(axis: Any, display: Display, title: str) -> None:
@@ -49,11 +54,10 @@ def _kernel_text(kernel: Kernel) -> str:
 
 def gallery_figure(image: np.ndarray, label: str, results: list[Filtered]) -> Any:
     """The input and each kernel's response, each titled with the kernel's name and range."""
-    plt = _pyplot()
     count = len(results) + 1
     columns = 5
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 2.6, rows * 2.9), layout="constrained")
+    figure, axes = subplots(rows, columns, figsize=(columns * 2.6, rows * 2.9))
     axes = np.atleast_1d(axes).ravel()
     source = to_display(image, signed=False)
     _panel(axes[0], source, f"input: {label}\n{source.range_text}")
@@ -72,8 +76,7 @@ def gallery_figure(image: np.ndarray, label: str, results: list[Filtered]) -> An
 def sobel_channels_figure(hand: Any, corner: int = 16) -> Any:
     """Part 1 of the exercise: the Conv2d's two channels, SciPy's, and where they differ (a
     top-left corner of the difference, enlarged, since only the one-pixel frame differs)."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(2, 4, figsize=(12, 7), layout="constrained")
+    figure, axes = subplots(2, 4, figsize=(12, 7))
     names = ("channel 0: Sobel-x (vertical edges)", "channel 1: Sobel-y (horizontal edges)")
     scipy_names = ("ndimage.sobel(img, axis=1)", "ndimage.sobel(img, axis=0)")
     _panel(axes[0, 0], to_display(hand.image, signed=False), f"input {hand.image.shape[1]}x{hand.image.shape[0]}")
@@ -102,10 +105,9 @@ def _wrap(line: str, width: int) -> str:
 
 def sobel_training_figure(result: Any) -> Any:
     """Part 2: the loss of both runs, and channel 0's kernel drifting from random to Sobel."""
-    plt = _pyplot()
     engine, torch_run = result.engine, result.torch
     steps = sorted(engine.snapshots)
-    figure = plt.figure(figsize=(13, 6), layout="constrained")
+    figure = new_figure((13, 6))
     grid = figure.add_gridspec(2, len(steps) + 1, width_ratios=[3] + [1] * len(steps))
     loss_axis = figure.add_subplot(grid[:, 0])
     loss_axis.semilogy(engine.losses, label="engine (conv2d_backward)", linewidth=2)

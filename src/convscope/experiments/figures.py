@@ -11,12 +11,6 @@ from .base import Result
 from .stats import interval
 
 
-def pyplot() -> Any:
-    from ..plots import _pyplot
-
-    return _pyplot()
-
-
 def per_seed(result: Result, metric: str) -> np.ndarray:
     """The metric's value in each seed, in seed order."""
     return np.array([run.metrics[metric] for run in result.runs])

@@ -13,7 +13,8 @@ import numpy as np
 from .. import data
 from ..engine.arithmetic import ReceptiveField
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import curves, pyplot, seeds_note
+from ..plots import subplots
+from .figures import curves, seeds_note
 
 MASS = 0.9        # the share of the attribution the effective square must hold
 TOP = 4           # top-activating test images per channel
@@ -181,11 +182,10 @@ def describe(result: Result) -> str:
 def draw(result: Result) -> dict:
     from matplotlib import patches
 
-    plt = pyplot()
     layers = _layers(result)
     first = result.runs[0].arrays
     shown = max(len(first[f"patches{i}"]) for i in layers)
-    figure, axes = plt.subplots(len(layers), shown, figsize=(1.5 * shown, 1.6 * len(layers)), layout="constrained",
+    figure, axes = subplots(len(layers), shown, figsize=(1.5 * shown, 1.6 * len(layers)),
                                 squeeze=False)
     for row, layer in enumerate(layers):
         crops, sides = first[f"patches{layer}"], first[f"sides{layer}"]
@@ -205,7 +205,7 @@ def draw(result: Result) -> dict:
         axes[row, 0].set_ylabel(f"field {crops.shape[1]}px", fontsize=7)
     figure.suptitle(f"seed {result.runs[0].seed}: each channel's top test image, cropped to the unit's receptive "
                     "field; red: the square holding 90% of |gradient x input|", fontsize=8)
-    sizes_figure, axis = plt.subplots(figsize=(5.5, 4), layout="constrained")
+    sizes_figure, axis = subplots(figsize=(5.5, 4))
     curves(axis, result, layers, {"receptive field (analytic)": [f"layer{i}/receptive_field" for i in layers],
                                   "effective size (90% of |grad x input|)": [f"layer{i}/effective_size"
                                                                              for i in layers]})

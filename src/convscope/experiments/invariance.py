@@ -13,7 +13,8 @@ from .. import data
 from ..data import Split
 from ..train import accuracy, predict, train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import bars, curves, pyplot, seeds_note, signed_map
+from ..plots import subplots
+from .figures import bars, curves, seeds_note, signed_map
 
 
 class Downsampled(nn.Module):
@@ -181,9 +182,8 @@ def rotation_scale(quick: bool, seed: int, device: str, progress: Progress, data
 
 
 def _draw_rotation_scale(result: Result) -> dict[str, object]:
-    plt = pyplot()
     sets = [p for p in ("digits", "idx") if f"{p}/plain/angle0" in result.stats]
-    figure, axes = plt.subplots(len(sets), 2, figsize=(10, 3.8 * len(sets)), layout="constrained", squeeze=False)
+    figure, axes = subplots(len(sets), 2, figsize=(10, 3.8 * len(sets)), squeeze=False)
     for row, prefix in zip(axes, sets):
         for axis, xs, key, label in ((row[0], ANGLES, "angle{:g}", "angle (degrees, both ways)"),
                                      (row[1], SCALES, "scale{:g}", "scale")):
@@ -197,7 +197,7 @@ def _draw_rotation_scale(result: Result) -> dict[str, object]:
     figure.suptitle(f"accuracy as the test digits turn or change size ({seeds_note(result)}; dotted: chance)",
                     fontsize=9)
     arrays = result.runs[0].arrays
-    examples, strip = plt.subplots(2, len(SCALES), figsize=(1.1 * len(SCALES), 2.6), layout="constrained")
+    examples, strip = subplots(2, len(SCALES), figsize=(1.1 * len(SCALES), 2.6))
     for axis in strip.ravel():
         axis.axis("off")
     for axis, image, angle in zip(strip[0], arrays["angle_examples"], ANGLES):
@@ -344,9 +344,8 @@ NAMES = {"max": "max-pool 2", "stride": "stride-2 conv", "blur": "MaxBlurPool"}
 
 
 def _draw_pooling_shift(result: Result) -> dict[str, object]:
-    plt = pyplot()
     sets = [p for p in ("digits", "idx") if f"{p}/max/accuracy" in result.stats]
-    figure, axes = plt.subplots(len(sets), 3, figsize=(13, 3.9 * len(sets)), layout="constrained", squeeze=False)
+    figure, axes = subplots(len(sets), 3, figsize=(13, 3.9 * len(sets)), squeeze=False)
     ks = list(range(1, MAX_SHIFT + 1))
     for (left, middle, right), prefix in zip(axes, sets):
         curves(left, result, ks, {NAMES[d]: [f"{prefix}/{d}/consistency_k{k}" for k in ks] for d in DOWNS})
@@ -361,7 +360,7 @@ def _draw_pooling_shift(result: Result) -> dict[str, object]:
         right.set_title(f"{prefix}: first map's change under a 1-px shift", fontsize=9)
     figure.suptitle(f"three CNNs that differ only in how they subsample ({seeds_note(result)})", fontsize=10)
     arrays = result.runs[0].arrays
-    maps, cells = plt.subplots(len(sets), 4, figsize=(11, 2.9 * len(sets)), layout="constrained", squeeze=False)
+    maps, cells = subplots(len(sets), 4, figsize=(11, 2.9 * len(sets)), squeeze=False)
     for row, prefix in zip(cells, sets):
         row[0].imshow(arrays[f"{prefix}_image"], cmap="gray")
         row[0].set_title(f"{prefix}: test image", fontsize=7)

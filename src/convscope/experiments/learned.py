@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import data, models
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import curves, pyplot, seeds_note, signed_map
+from ..plots import subplots
+from .figures import curves, seeds_note, signed_map
 from .photos import classic_bank, closest, mean_match
 from .trained import _fit
 
@@ -22,7 +23,7 @@ FILTER_RUNS = {"init": "random start", "trained": "trained", "shuffled_labels": 
 def _filters_figure(result: Result) -> dict[str, Any]:
     arrays, bank = result.runs[0].arrays, classic_bank(KERNEL)
     count = len(arrays["trained"])
-    figure, axes = pyplot().subplots(3, count, figsize=(1.9 * count, 6.4), layout="constrained")
+    figure, axes = subplots(3, count, figsize=(1.9 * count, 6.4))
     for row, (key, label) in enumerate(FILTER_RUNS.items()):
         for column, kernel in enumerate(arrays[key]):
             name, score = closest(kernel, bank)
@@ -102,7 +103,7 @@ def _fields(result: Result) -> list[int]:
 
 
 def _range_figure(result: Result) -> dict[str, Any]:
-    figure, axis = pyplot().subplots(figsize=(6.5, 4.2), layout="constrained")
+    figure, axis = subplots(figsize=(6.5, 4.2))
     fields = _fields(result)
     curves(axis, result, fields, {"depth-4 dilated CNN": [f"marks/field{f}/accuracy" for f in fields]})
     axis.axvline(LENGTH, color="grey", linestyle="--", label=f"signal length {LENGTH}")

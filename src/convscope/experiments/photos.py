@@ -7,7 +7,8 @@ import numpy as np
 
 from ..data.core import Split
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import bars, pyplot, seeds_note, signed_map
+from ..plots import subplots
+from .figures import bars, seeds_note, signed_map
 
 # grey scikit-image photos and textures (offline); the task: which one did a patch come from
 PHOTOS = ("brick", "grass", "gravel", "camera", "coins", "moon", "page", "text")
@@ -202,25 +203,24 @@ def describe(result: Result) -> str:
 
 
 def draw(result: Result) -> dict:
-    plt = pyplot()
     names = sorted(classic_bank(KERNEL))
     first = result.runs[0].arrays
     count = len(first["init"])
-    figure, axes = plt.subplots(len(ROWS), count, figsize=(1.55 * count, 1.7 * len(ROWS)), layout="constrained",
+    figure, axes = subplots(len(ROWS), count, figsize=(1.55 * count, 1.7 * len(ROWS)),
                                 squeeze=False)
     for row, (key, label) in enumerate(ROWS):
         for column in range(count):
             title = f"{label}\n~{names[first[key + '_match'][column]]} |r|={first[key + '_r'][column]:.2f}"
             signed_map(figure, axes[row, column], first[key][column], title)
     figure.suptitle(f"seed {result.runs[0].seed}: first-layer kernels and their closest classic kernel", fontsize=9)
-    summary, axis = plt.subplots(figsize=(5, 3.8), layout="constrained")
+    summary, axis = subplots(figsize=(5, 3.8))
     bars(axis, result, ["random start", "trained", "shuffled labels"],
          {"mean best |r| to the classic bank": ["match/init", "match/trained", "match/shuffled_labels"]},
          percent=False)
     axis.set_ylim(0, 1)
     axis.set_title(f"resemblance to classic kernels ({seeds_note(result)})", fontsize=8)
     bank = classic_bank(KERNEL)
-    bank_figure, bank_axes = plt.subplots(1, len(bank), figsize=(1.3 * len(bank), 1.6), layout="constrained",
+    bank_figure, bank_axes = subplots(1, len(bank), figsize=(1.3 * len(bank), 1.6),
                                           squeeze=False)
     for axis, (name, kernel) in zip(bank_axes[0], bank.items()):
         signed_map(bank_figure, axis, kernel, name, colour_bar=False)

@@ -130,7 +130,9 @@ def run_experiments(names: Sequence[str], quick: bool = False, seeds: Sequence[i
         for seed in seeds:
             saved = load_seed(folder, experiment.name, quick, data_dir, seed) if folder else None
             (runs[experiment.name].append(saved) if saved else todo.append((experiment.name, seed)))
-    overall = progress("units (experiment x seed) done", len(todo))
+    # one unit has its own training bars already; an overall bar would only be one more stage to a
+    # caller counting stages (the web lesson)
+    overall = progress("units (experiment x seed) done", len(todo)) if len(todo) > 1 else silent("", 0)
     done_units = [0]
 
     def unit_done(name: str, run: SeedRun) -> None:

@@ -11,7 +11,8 @@ from ..engine.conv import conv2d
 from ..engine.pool import max_pool2d
 from ..train import train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import bars, pyplot, seeds_note
+from ..plots import subplots
+from .figures import bars, seeds_note
 
 
 def dense_weights(inputs: int, outputs: int) -> int:
@@ -23,7 +24,7 @@ SIDES = [8, 16, 32, 64, 128, 224, 512]
 
 def _sharing_figure(result: Result) -> dict[str, Any]:
     m = result.metrics
-    figure, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4), layout="constrained")
+    figure, (left, right) = subplots(1, 2, figsize=(11, 4))
     left.loglog(SIDES, [dense_weights(s * s, s * s) for s in SIDES], "o-",
                 label="dense: every output pixel sees every input pixel (side^4)")
     left.loglog(SIDES, [9 for _ in SIDES], "s-", label="3x3 convolution: 9 shared weights")
@@ -138,7 +139,7 @@ def _worst_disagreement(m: dict[str, float]) -> float:
 
 
 def _field_figure(result: Result) -> dict[str, Any]:
-    figure, axes = pyplot().subplots(1, 5, figsize=(17, 3.8), layout="constrained")
+    figure, axes = subplots(1, 5, figsize=(17, 3.8))
     for stack in STACKS:
         rows = _field_rows(result, stack)
         axes[0].plot([d for d, _, _ in rows], [a for _, a, _ in rows], "o-", label=f"{stack} (analytic)")

@@ -12,7 +12,8 @@ from ..filters import KERNELS
 from ..images import sample
 from ..train import accuracy, predict, train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from .figures import bars, pyplot, seeds_note
+from ..plots import subplots
+from .figures import bars, seeds_note
 from .structure import _shift, equivariance_errors
 
 
@@ -29,7 +30,7 @@ def _camera() -> np.ndarray:
 
 def _equivariance_figure(result: Result) -> dict[str, Any]:
     maps = equivariance_errors(_camera(), KERNELS["sobel_x"].weights, *SHIFT)  # the same in every seed
-    figure, axes = pyplot().subplots(3, 4, figsize=(13, 9.5), layout="constrained",
+    figure, axes = subplots(3, 4, figsize=(13, 9.5),
                                      gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
     top = max(m.max() for m in maps.values())
     for axis, (name, error) in zip(axes[:, :3].ravel(), maps.items()):
@@ -112,7 +113,7 @@ def _shuffle_sets(result: Result) -> list[str]:
 
 def _shuffle_figure(result: Result) -> dict[str, Any]:
     sets = _shuffle_sets(result)
-    figure, axes = pyplot().subplots(1, len(sets), figsize=(5 * len(sets), 4.2), layout="constrained", squeeze=False)
+    figure, axes = subplots(1, len(sets), figsize=(5 * len(sets), 4.2), squeeze=False)
     for axis, set_name in zip(axes[0], sets):
         bars(axis, result, list(SHUFFLE_MODELS),
              {condition: [f"{set_name}/{model}/{condition}" for model in SHUFFLE_MODELS]
@@ -178,7 +179,7 @@ POSITION_MODELS = {"cnn": "CNN + global pool", "cnn_flat": "CNN, flatten + Linea
 
 
 def _positions_figure(result: Result) -> dict[str, Any]:
-    figure, axis = pyplot().subplots(figsize=(6, 4), layout="constrained")
+    figure, axis = subplots(figsize=(6, 4))
     bars(axis, result, list(POSITION_MODELS.values()),
          {f"test: {half} half": [f"shapes/{m}/{half}" for m in POSITION_MODELS] for half in ("left", "right")})
     axis.axhline(0.2, color="black", linewidth=0.5)

@@ -61,13 +61,11 @@ class ShuffleRun:
             pass
         try:
             from ..experiments import REGISTRY, run_experiment
-            from ..plots import _pyplot
 
             result = run_experiment("shuffle", quick=True, seed=0, progress=self._progress)
             buffer = io.BytesIO()
             figure = result.figures["shuffle"]
             figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-            _pyplot().close(figure)
             summary = {"claim": REGISTRY["shuffle"].claim, "verdict": result.verdict, "holds": result.holds,
                        "seconds": round(result.seconds, 1),
                        "accuracy": {name: round(value, 4) for name, value in result.metrics.items()}}
