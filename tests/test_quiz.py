@@ -3,6 +3,8 @@ distractors distinct and wrong; the CLI in and out of a terminal."""
 
 from __future__ import annotations
 
+import math
+
 import ast
 import json
 
@@ -57,6 +59,14 @@ def independent_answer(q: Question) -> str | None:
     if q.topic == "pool_output_shape":
         stride = f["stride"] if f["stride"] is not None else None
         return str(tuple(nn.MaxPool2d(f["k"], stride, f["p"], ceil_mode=f["ceil"])(torch.zeros(f["input"])).shape))
+    if q.topic == "tf_same_shape":  # ONNX's SAME_UPPER from its spec, then torch on the padded, channels-first input
+        n, h, w, cin = f["input"]
+        pads = []
+        for size in (w, h):  # F.pad's order: the last axis first
+            total = max((math.ceil(size / f["s"]) - 1) * f["s"] + f["k"] - size, 0)
+            pads += [total // 2, total - total // 2]
+        x = F.pad(torch.zeros(n, cin, h, w), pads)
+        return str(tuple(nn.Conv2d(cin, f["filters"], f["k"], f["s"])(x).permute(0, 2, 3, 1).shape))
     if q.topic == "transposed_output_shape":
         layer = nn.ConvTranspose2d(f["cin"], f["cout"], f["k"], f["s"], f["p"], f["extra"], dilation=f["d"])
         return str(tuple(layer(torch.zeros(f["input"])).shape))

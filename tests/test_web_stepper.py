@@ -66,6 +66,21 @@ def test_subtotals_are_each_channels_conv2d_and_sum_to_the_total(client, flip, m
         assert rows == [2 * i, 2 * i + 2, 2 * i + 4]  # dilation 2: taps two apart, on the padded grid
 
 
+def test_tensorflow_same_pads_the_odd_cell_after_and_matches_torch_on_a_prepadded_input(client):
+    x, w = RNG.integers(-3, 5, (1, 6, 6)), RNG.integers(-2, 3, (1, 3, 3))
+    body = {"input": x.tolist(), "kernel": w.tolist(), "stride": 2, "padding": "same_upper"}
+    setup = client.post("/api/stepper", json=body).json()
+    # ONNX's SAME_UPPER: ceil(6 / 2) = 3 outputs need (3 - 1)*2 + 3 - 6 = 1 cell of padding, put after
+    assert setup["padding"] == [[0, 1], [0, 1]] and setup["output_shape"] == [3, 3]
+    padded = torch.nn.functional.pad(torch.tensor(x, dtype=torch.float64)[None], (0, 1, 0, 1))
+    want = torch.nn.functional.conv2d(padded, torch.tensor(w, dtype=torch.float64)[None], stride=2)[0, 0]
+    np.testing.assert_allclose(setup["output"], want.numpy())
+    assert "0 before, 1 after" in setup["explain"]["height"] and "(0, 1, 0, 1)" in setup["code"]
+    frame = client.post("/api/stepper/frame", json={**body, "index": 8}).json()
+    assert frame["total"] == want[2, 2].item() and max(cell["row"] for cell in frame["cells"]) == 6  # the padded row
+    assert client.post("/api/stepper", json={**body, "padding": "same"}).status_code == 422
+
+
 def test_numbers_come_rounded_as_float32_shows_them(client):
     body = {"input": [[1.1, 2.2], [0.1, 0.7]], "kernel": [[1, 1]], "bias": 0.2}
     response = client.post("/api/stepper", json=body)
@@ -200,6 +215,19 @@ def test_lesson_steps_back_scrubs_and_follows_the_arrow_keys(page):
     wait_step(page, 4, 9)
     assert page.inner_text("#total") == "4"
     assert "nn.Conv2d(1, 1, kernel_size=(2, 2)" in page.inner_text("#code")
+
+
+def test_tensorflow_same_shows_the_padding_on_one_side(page):
+    body = {**CASE, "input": RNG.integers(-3, 5, (1, 6, 6)).tolist(), "kernel": RNG.integers(-2, 3, (1, 3, 3)).tolist(),
+            "dilation": 1, "padding": "same_upper"}
+    enter(page, body)
+    wait_step(page, 1, 9)
+    assert "0 before, 1 after" in page.inner_text("#formula")
+    board = page.locator("#input-0")
+    assert board.locator(".cell").count() == 49  # 6x6 and one padded row and column, below and right
+    pads = board.locator(".cell.pad")
+    assert pads.count() == 13
+    assert "padded by 0 above, 1 below, 0 left, 1 right" in board.get_attribute("aria-label")
 
 
 def test_play_obeys_a_speed_changed_while_playing(page):

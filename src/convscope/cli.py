@@ -152,17 +152,21 @@ def lab_run(name: Annotated[str, typer.Argument(help="A lab name from `convscope
 def size(size: Annotated[int, typer.Argument(metavar="IN", help="Input length along one axis.")],
          kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size.")],
          stride: Annotated[int, typer.Option(help="Stride.")] = 1,
-         padding: Annotated[str, typer.Option(help="Padding per side: an integer, `same` or `valid`.")] = "0",
+         padding: Annotated[str, typer.Option(help="Padding: an integer (each side), BEFORE,AFTER (e.g. 0,1), "
+                                              "`valid`, `same` (stride 1, torch), `same_upper` or `same_lower` "
+                                              "(any stride, ONNX; TensorFlow's `same` is same_upper).")] = "0",
          dilation: Annotated[int, typer.Option(help="Dilation.")] = 1,
          ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round up, as pooling can.")] = False
          ) -> None:
     """Explain, step by step, the output size of a convolution along one axis."""
     from .engine import explain_output_size
 
+    pad: int | str | tuple[int, int] = padding
     try:  # int() is the judge: "²".isdigit() is True, yet int("²") fails; anything else is a padding name
-        pad: int | str = int(padding)
+        sides = [int(part) for part in padding.split(",")]
+        pad = sides[0] if len(sides) == 1 else (sides[0], sides[1]) if len(sides) == 2 else padding
     except ValueError:
-        pad = padding
+        pass
     print(explain_output_size(size, kernel, stride, pad, dilation, ceil_mode))
 
 

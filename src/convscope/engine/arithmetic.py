@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from .errors import ConvParameterError, KernelTooLargeError
 
 IntOrTuple = int | Sequence[int]
+# padding: an int or one int per axis (both sides), one (before, after) pair per axis, or a string
+Padding = int | Sequence[int] | Sequence[Sequence[int]] | str
+PADDING_STRINGS = ("valid", "same", "same_upper", "same_lower")
 
 
 def to_tuple(value: IntOrTuple, nd: int, name: str) -> tuple[int, ...]:
@@ -71,6 +74,24 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def onnx_same_padding(size: int, kernel_size: int, stride: int = 1, dilation: int = 1,
+                      upper: bool = True) -> tuple[int, int]:
+    """The (before, after) padding of ONNX's ``auto_pad`` SAME_UPPER (or SAME_LOWER) for one axis.
+
+    The output is ``ceil(size / stride)`` at any stride; the total padding is what the last window
+    needs, and an odd total puts the extra position after (upper, as TensorFlow's "same") or before.
+
+    >>> onnx_same_padding(5, 3, stride=2)
+    (1, 1)
+    >>> onnx_same_padding(6, 3, stride=2), onnx_same_padding(6, 3, stride=2, upper=False)
+    ((0, 1), (1, 0))
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + effective_kernel(kernel_size, dilation) - size, 0)
+    small, large = total // 2, total - total // 2
+    return (small, large) if upper else (large, small)
+
+
 def _check_positive(name: str, value: int) -> None:
     if value <= 0:
         raise ConvParameterError(f"{name} must be positive", expected=f"{name} >= 1",
@@ -85,21 +106,21 @@ def _check_non_negative(name: str, value: int) -> None:
 
 
 def window_count(padded_size: int, kernel_size: int, stride: int, dilation: int,
-                 ceil_mode: bool = False, left_padding: int = 0) -> int:
+                 ceil_mode: bool = False, right_padding: int = 0) -> int:
     """How many windows fit on a padded axis (the core of every output-size formula).
 
     ``ceil_mode`` keeps a last, partial window as pooling does, unless it would start
-    beyond the input and the left padding (PyTorch's rule).
+    in the right padding (PyTorch's rule, ONNX's since opset 19).
     """
     span = padded_size - effective_kernel(kernel_size, dilation)  # may be negative: rounding decides
     count = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (count - 1) * stride >= padded_size - left_padding:
+    if ceil_mode and (count - 1) * stride >= padded_size - right_padding:
         count -= 1
     return count
 
 
 def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
-                padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1,
+                padding: Padding = 0, dilation: IntOrTuple = 1,
                 ceil_mode: bool = False) -> int | tuple[int, ...]:
     """Output length of a convolution or pooling window along each axis.
 
@@ -113,7 +134,10 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
     size
         Input length(s): H, or (H, W), or (D, H, W).
     kernel_size, stride, padding, dilation
-        As in ``torch.nn.Conv2d``; ``padding`` is added on both sides.
+        As in ``torch.nn.Conv2d``; an int ``padding`` is added on both sides. ``padding`` may
+        also give each side: ``((top, bottom), (left, right))`` (``((left, right),)`` in 1-d),
+        or be a string: "valid", "same" (stride 1, as torch) or "same_upper" / "same_lower"
+        (ONNX's auto_pad: ``ceil(size / stride)`` at any stride).
     ceil_mode
         Pooling's rounding up (never used by convolutions).
 
@@ -136,12 +160,16 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
     13
     >>> output_size((6, 6), 3, stride=2, padding=1)
     (3, 3)
+    >>> output_size((6, 6), 3, stride=2, padding=((0, 1), (1, 0)))
+    (3, 3)
+    >>> output_size(7, 3, stride=3, padding="same_upper")
+    3
     """
     nd = 1 if isinstance(size, int) else len(tuple(size))  # type: ignore[arg-type]
     sizes = to_tuple(size, nd, "size")
     ks, ss, ds = to_tuple(kernel_size, nd, "kernel_size"), to_tuple(stride, nd, "stride"), \
         to_tuple(dilation, nd, "dilation")
-    pads = resolve_padding(padding, ks, ss, ds)
+    pads = resolve_padding(padding, ks, ss, ds, size=sizes)
     out = []
     for axis in range(nd):
         for name, value in (("size", sizes[axis]), ("kernel_size", ks[axis]),
@@ -150,7 +178,7 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
         before, after = pads[axis]
         padded = sizes[axis] + before + after
         span = effective_kernel(ks[axis], ds[axis])
-        count = window_count(padded, ks[axis], ss[axis], ds[axis], ceil_mode, before)
+        count = window_count(padded, ks[axis], ss[axis], ds[axis], ceil_mode, after)
         if count < 1:
             raise KernelTooLargeError(
                 "the kernel is larger than the padded input",
@@ -163,37 +191,86 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
     return out[0] if isinstance(size, int) else tuple(out)
 
 
-def resolve_padding(padding: IntOrTuple | str, kernel: tuple[int, ...], stride: tuple[int, ...],
-                    dilation: tuple[int, ...], allow_negative: bool = False) -> tuple[tuple[int, int], ...]:
-    """Turn ``padding`` (int, tuple, "valid" or "same") into (before, after) pairs per axis.
+def resolve_padding(padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...],
+                    dilation: tuple[int, ...], allow_negative: bool = False,
+                    size: tuple[int, ...] | None = None) -> tuple[tuple[int, int], ...]:
+    """Turn ``padding`` into (before, after) pairs per axis.
 
-    ``allow_negative`` lets a negative number crop instead, as ``torch.nn.functional.pad``
-    (and so ``nn.Conv2d`` with a non-zero ``padding_mode``) does.
+    ``padding``: an int or one per axis (both sides), one (before, after) pair per axis,
+    "valid", "same" (torch's: stride 1) or "same_upper" / "same_lower" (ONNX's, which need the
+    input ``size``). ``allow_negative`` lets a negative number crop instead, as
+    ``torch.nn.functional.pad`` (and so ``nn.Conv2d`` with a non-zero ``padding_mode``) does.
 
     >>> resolve_padding("same", (3, 4), (1, 1), (1, 1))
     ((1, 1), (1, 2))
     >>> resolve_padding(2, (3,), (1,), (1,))
     ((2, 2),)
+    >>> resolve_padding(((0, 1), (2, 3)), (3, 3), (1, 1), (1, 1))
+    ((0, 1), (2, 3))
+    >>> resolve_padding("same_lower", (2,), (2,), (1,), size=(5,))
+    ((1, 0),)
     """
     nd = len(kernel)
     if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * nd
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ConvParameterError(
-                    'padding="same" keeps the size only at stride 1', expected="stride=1",
-                    got=f"stride={stride if nd > 1 else stride[0]}",
-                    fix="give the padding as numbers, e.g. padding=(kernel_size - 1) // 2, "
-                        "and let the stride shrink the output")
-            return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
-        raise ConvParameterError("unknown padding string", expected='"valid", "same", an int or a tuple',
-                                 got=repr(padding), fix='use padding="same" or an integer')
-    pads = to_tuple(padding, nd, "padding")
-    for p in pads:
-        if not allow_negative:
-            _check_non_negative("padding", p)
-    return tuple((p, p) for p in pads)
+        return _padding_string(padding, kernel, stride, dilation, size)
+    if is_per_side(padding):
+        pairs = _pairs(padding, nd)
+    else:
+        pairs = tuple((p, p) for p in to_tuple(padding, nd, "padding"))  # type: ignore[arg-type]
+    if not allow_negative:
+        for pair in pairs:
+            for p in pair:
+                _check_non_negative("padding", p)
+    return pairs
+
+
+def _padding_string(padding: str, kernel: tuple[int, ...], stride: tuple[int, ...],
+                    dilation: tuple[int, ...], size: tuple[int, ...] | None) -> tuple[tuple[int, int], ...]:
+    nd = len(kernel)
+    if padding == "valid":
+        return ((0, 0),) * nd
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise ConvParameterError(
+                'padding="same" keeps the size only at stride 1', expected="stride=1",
+                got=f"stride={stride if nd > 1 else stride[0]}",
+                fix='use padding="same_upper" (TensorFlow\'s "same": output = ceil(size / stride)), or give '
+                    "the padding as numbers, e.g. padding=(kernel_size - 1) // 2")
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
+    if padding in ("same_upper", "same_lower"):
+        if size is None:  # only a caller without an input (a layer's description) gets here
+            raise ConvParameterError(f'padding="{padding}" depends on the input size', expected="an input size",
+                                     got="none", fix="compute the padding for one input size and pass numbers")
+        return tuple(onnx_same_padding(n, k, s, d, upper=padding == "same_upper")
+                     for n, k, s, d in zip(size, kernel, stride, dilation))
+    raise ConvParameterError("unknown padding string", expected=" / ".join(f'"{p}"' for p in PADDING_STRINGS)
+                             + ", an int, a tuple or (before, after) pairs",
+                             got=repr(padding), fix='use padding="same" or an integer')
+
+
+def is_per_side(padding: object) -> bool:
+    """Whether ``padding`` is given per side: a sequence whose items are sequences."""
+    try:
+        return any(hasattr(item, "__len__") and not isinstance(item, str) for item in padding)  # type: ignore
+    except TypeError:
+        return False
+
+
+def _pairs(padding: object, nd: int) -> tuple[tuple[int, int], ...]:
+    example = ", ".join(["(0, 1)"] * nd)
+    wanted = f"{nd} (before, after) pair{'s' if nd > 1 else ''}, e.g. padding=({example}{',' if nd == 1 else ''})"
+    items = tuple(padding)  # type: ignore[call-overload]
+    if len(items) != nd or not all(hasattr(item, "__len__") and len(item) == 2 for item in items):
+        raise ConvParameterError("padding per side needs one (before, after) pair per axis", expected=wanted,
+                                 got=repr(padding), fix="give one pair per spatial axis, or an int for both sides")
+    pairs = []
+    for item in items:
+        if not all(isinstance(v, int) or hasattr(v, "__index__") for v in item) or \
+                any(isinstance(v, bool) for v in item):
+            raise ConvParameterError("padding per side must be integers", expected=wanted, got=repr(padding),
+                                     fix="round the padding to whole positions")
+        pairs.append((int(item[0]), int(item[1])))
+    return tuple(pairs)
 
 
 def window_positions(index: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> list[int]:
@@ -287,9 +364,11 @@ def transposed_output_size(size: int, kernel_size: int, stride: int = 1, padding
     return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
 
 
-def explain_output_size(size: int, kernel_size: int, stride: int = 1, padding: int | str = 0,
-                        dilation: int = 1, ceil_mode: bool = False) -> str:
+def explain_output_size(size: int, kernel_size: int, stride: int = 1,
+                        padding: int | str | tuple[int, int] = 0, dilation: int = 1, ceil_mode: bool = False) -> str:
     """Explain, step by step, how one axis's output size comes out.
+
+    ``padding``: an int (both sides), a (before, after) pair, or a string as :func:`output_size`.
 
     The text gives the formula, the numbers put in, the rounding, and a warning when the
     last rows (or columns) of the input are never covered by any window.
@@ -305,9 +384,9 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1, padding: i
     The 13 windows start at 0, 2, ..., 24; the last one covers input positions 24..26.
     Warning: input position 27 is never covered by a window: the floor drops 1 position. Pad the input or change the stride if it matters.
     """
-    out = output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
-    assert isinstance(out, int)
-    (before, after), = resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
+    axis_padding: Padding = (tuple(padding),) if is_per_side((padding,)) else padding  # type: ignore[arg-type]
+    (before, after), = resolve_padding(axis_padding, (kernel_size,), (stride,), (dilation,), size=(size,))
+    out = output_size((size,), kernel_size, stride, ((before, after),), dilation, ceil_mode)[0]  # type: ignore
     span = effective_kernel(kernel_size, dilation)
     rounding = "ceil" if ceil_mode else "floor"
     if before == after:
@@ -333,6 +412,11 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1, padding: i
     if padding == "same":
         lines.insert(0, f'padding="same" pads {before} before and {after} after '
                         f"(total dilation*(kernel_size-1) = {before + after}).")
+    elif padding in ("same_upper", "same_lower"):
+        extra = "after" if padding == "same_upper" else "before"
+        lines.insert(0, f'padding="{padding}" (TensorFlow\'s "same" is same_upper): ceil({size} / {stride}) = '
+                        f"{-(-size // stride)} outputs need {before + after} padding: {before} before, {after} after "
+                        f"(an odd total puts the extra one {extra}).")
     # Window positions in input coordinates (negative = left padding).
     first, last_start = -before, (out - 1) * stride - before
     starts = f"{first}" if out == 1 else (f"{first}, {first + stride}" if out == 2 else

@@ -5,17 +5,27 @@ the window size. So it reuses the backend's convolution primitives. Max pooling 
 one more primitive, ``window_max``, which also says where each maximum was, and its
 backward sends each gradient to that one pixel.
 
-PyTorch's rules kept here: ``stride`` defaults to ``kernel_size``; padding is at most
-half the kernel; max pooling pads with -inf; ``ceil_mode`` keeps a last partial window
-unless it would start in the right padding; ``count_include_pad`` divides by the window
-clipped to the padded input, otherwise by the real pixels it covers.
+Lp pooling is a convolution too: the box filter summing ``|x|**p``, then the p-th root.
+
+PyTorch's rules kept here: ``stride`` defaults to ``kernel_size``; an int padding is at most
+half the kernel; max pooling pads with -inf (the smallest integer for integer input);
+``ceil_mode`` keeps a last partial window unless it would start in the right padding;
+``count_include_pad`` divides by the window's taps inside the padded input, otherwise by
+the real pixels it covers.
+
+Beyond torch (ONNX's rules): padding per side, or "same_upper"/"same_lower", may exceed half the
+kernel, so a window may hold only padding. Its max is -inf (index -1), its average without
+the padding is NaN (the mean of no pixels, as ONNX's reference computes it), its Lp norm 0;
+none of them passes a gradient back. Average pooling may be dilated; its divisor counts taps.
+Max pooling keeps integer and bool dtypes (bool: the window's logical or); average and Lp
+pooling return float32 for them, since a mean or a root is not an integer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .arithmetic import IntOrTuple
+from .arithmetic import IntOrTuple, Padding
 from .conv import ArrayLike
 from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .errors import ConvParameterError
@@ -24,10 +34,29 @@ from .validate import PoolSpec, pool_spec
 
 
 def _prepare(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-             padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool) -> tuple[np.ndarray, PoolSpec]:
-    x = as_array(input, "input")
+             padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
+             keep_integers: bool = False) -> tuple[np.ndarray, PoolSpec]:
+    x = _integer_array(input) if keep_integers else None
+    if x is None:
+        x = as_array(input, "input")
     spec = pool_spec(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode, itemsize=x.dtype.itemsize)
     return batched(x, spec.batched), spec
+
+
+def _integer_array(value: ArrayLike) -> np.ndarray | None:
+    """An integer or bool NumPy array or torch tensor as a NumPy array of its own dtype; None otherwise
+    (floats, and nested lists, which become float32 as everywhere in the engine)."""
+    if hasattr(value, "detach") and hasattr(value, "cpu") and not value.is_floating_point() \
+            and not value.is_complex():
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray) and (np.issubdtype(value.dtype, np.integer) or value.dtype == bool):
+        return value
+    return None
+
+
+def _lowest(dtype: np.dtype) -> int | float:
+    """What max pooling pads with: below every value of the dtype."""
+    return int(np.iinfo(dtype).min) if np.issubdtype(dtype, np.integer) else -np.inf
 
 
 def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +64,10 @@ def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.nd
     if x.size == 0:  # an empty batch (the spec refuses the other empty axes)
         empty = (x.shape[0], x.shape[1]) + spec.output_size
         return np.zeros(empty, x.dtype), np.zeros(empty, np.int64)
-    xp = pad(x, spec.padding, "zeros", value=-np.inf)
+    if x.dtype == bool:  # the max of bools is their logical or; the backends compare numbers
+        values, where = _max(x.view(np.uint8), spec, backend)
+        return values.astype(bool), where
+    xp = pad(x, spec.padding, "zeros", value=_lowest(x.dtype))
     return get_backend(backend).window_max(xp, spec.kernel_size, spec.stride, spec.dilation, spec.output_size)
 
 
@@ -55,9 +87,9 @@ def _unpadded_index(where: np.ndarray, spec: PoolSpec) -> np.ndarray:
 
 
 def _max_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-              padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool, return_indices: bool,
+              padding: Padding, dilation: IntOrTuple, ceil_mode: bool, return_indices: bool,
               backend: str) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, keep_integers=True)
     values, where = _max(x, spec, backend)
     values = unbatched(values.astype(x.dtype, copy=False), spec.batched)
     if return_indices:
@@ -66,7 +98,7 @@ def _max_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, strid
 
 
 def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
-                       stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool,
+                       stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
                        backend: str) -> np.ndarray:
     x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
@@ -83,17 +115,18 @@ def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLik
 
 
 def _divisor(spec: PoolSpec, count_include_pad: bool, divisor_override: int | None) -> np.ndarray | float:
-    """Per-output divisor: a product over axes of how many positions the window counts."""
+    """Per-output divisor: a product over axes of how many of the window's taps it counts."""
     if divisor_override is not None:
         return float(divisor_override)
     divisor: np.ndarray | float = 1.0
-    for axis, (n, k, s, (p, _)) in enumerate(zip(spec.input_size, spec.kernel_size, spec.stride, spec.padding)):
-        start = np.arange(spec.output_size[axis]) * s - p
-        end = np.minimum(start + k, n + p)  # clipped to the padded input, not ceil_mode's overhang
-        count = end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+    for axis, (n, k, s, d, (before, after)) in enumerate(zip(spec.input_size, spec.kernel_size, spec.stride,
+                                                              spec.dilation, spec.asked_padding)):
+        taps = (np.arange(spec.output_size[axis]) * s - before)[:, None] + np.arange(k) * d  # (out, k), input coords
+        # inside the padded input (not ceil_mode's overhang), or only the real pixels
+        counted = taps < n + after if count_include_pad else (taps >= 0) & (taps < n)
         shape = [1] * spec.nd
         shape[axis] = -1
-        divisor = divisor * count.reshape(shape)
+        divisor = divisor * counted.sum(axis=1).reshape(shape)
     return divisor
 
 
@@ -101,34 +134,86 @@ def _ones(spec: PoolSpec, dtype: np.dtype) -> np.ndarray:
     return np.ones((spec.channels, 1) + spec.kernel_size, dtype=dtype)
 
 
+def _window_sums(x: np.ndarray, spec: PoolSpec, backend: str) -> np.ndarray:
+    """Each window's sum: a box filter per channel (groups = channels) on the zero-padded input."""
+    return get_backend(backend).conv_valid(pad(x, spec.padding), _ones(spec, x.dtype), spec.stride, spec.dilation,
+                                           spec.channels, spec.output_size)
+
+
+def _spread(g: np.ndarray, x: np.ndarray, spec: PoolSpec, backend: str) -> np.ndarray:
+    """The adjoint of :func:`_window_sums`: each window's gradient to every input position it summed."""
+    padded = tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding))
+    grad_xp = get_backend(backend).conv_input_grad(g.astype(x.dtype, copy=False), _ones(spec, x.dtype), spec.stride,
+                                                   spec.dilation, spec.channels, padded)
+    return pad_backward(grad_xp, spec.padding)
+
+
 def _avg_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-              padding: IntOrTuple, ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
-              backend: str) -> np.ndarray:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, 1, ceil_mode)
+              padding: Padding, ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
+              backend: str, dilation: IntOrTuple = 1) -> np.ndarray:
+    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     _check_override(op, divisor_override)
     if x.size == 0:
         return unbatched(np.zeros((x.shape[0], x.shape[1]) + spec.output_size, x.dtype), spec.batched)
-    xp = pad(x, spec.padding)
-    # A box filter, one per channel (groups = channels), then the divisor.
-    sums = get_backend(backend).conv_valid(xp, _ones(spec, x.dtype), spec.stride, (1,) * nd, spec.channels,
-                                           spec.output_size)
-    y = sums / _divisor(spec, count_include_pad, divisor_override)
+    with np.errstate(invalid="ignore"):  # 0 / 0: a window of padding only, without counting padding: NaN
+        y = _window_sums(x, spec, backend) / _divisor(spec, count_include_pad, divisor_override)
     return unbatched(y.astype(x.dtype, copy=False), spec.batched)
 
 
 def _avg_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
-                       stride: IntOrTuple | None, padding: IntOrTuple, ceil_mode: bool, count_include_pad: bool,
-                       divisor_override: int | None, backend: str) -> np.ndarray:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, 1, ceil_mode)
+                       stride: IntOrTuple | None, padding: Padding, ceil_mode: bool, count_include_pad: bool,
+                       divisor_override: int | None, backend: str, dilation: IntOrTuple = 1) -> np.ndarray:
+    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     _check_override(op, divisor_override)
     gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
     if x.size == 0:
         return unbatched(np.zeros_like(x), spec.batched)
-    scaled = (gy / _divisor(spec, count_include_pad, divisor_override)).astype(x.dtype, copy=False)
-    padded = tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding))
-    grad_xp = get_backend(backend).conv_input_grad(scaled, _ones(spec, x.dtype), spec.stride, (1,) * nd,
-                                                   spec.channels, padded)
-    return unbatched(pad_backward(grad_xp, spec.padding).astype(x.dtype, copy=False), spec.batched)
+    divisor = _divisor(spec, count_include_pad, divisor_override)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(np.asarray(divisor) != 0, gy / divisor, 0.0)  # a window of no pixel passes nothing back
+    return unbatched(_spread(scaled, x, spec, backend).astype(x.dtype, copy=False), spec.batched)
+
+
+def _check_norm(op: str, norm_type: float) -> float:
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.number)) \
+            or not np.isfinite(norm_type) or norm_type < 1:
+        raise ConvParameterError(f"{op}: norm_type must be a finite number >= 1", expected="p >= 1 (1: sum of |x|, "
+                                 "2: Euclidean norm)", got=f"norm_type={norm_type!r}",
+                                 fix="use norm_type=2; for p = infinity, max-pool the absolute values")
+    return float(norm_type)
+
+
+def _lp_sums(op: str, nd: int, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
+             stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
+             backend: str) -> tuple[np.ndarray, PoolSpec, float, np.ndarray]:
+    """The input, its spec, p, and each window's sum of |x|**p (never below 0: a fast algorithm's
+    rounding could make a sum of non-negative numbers slightly negative)."""
+    p = _check_norm(op, norm_type)
+    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    if x.size == 0:
+        return x, spec, p, np.zeros((x.shape[0], x.shape[1]) + spec.output_size, x.dtype)
+    return x, spec, p, np.maximum(_window_sums(np.abs(x) ** p, spec, backend), 0)
+
+
+def _lp_pool(op: str, nd: int, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
+             stride: IntOrTuple | None, ceil_mode: bool, padding: Padding, dilation: IntOrTuple,
+             backend: str) -> np.ndarray:
+    x, spec, p, sums = _lp_sums(op, nd, input, norm_type, kernel_size, stride, padding, dilation, ceil_mode, backend)
+    return unbatched((sums ** (1 / p)).astype(x.dtype, copy=False), spec.batched)
+
+
+def _lp_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, norm_type: float,
+                      kernel_size: IntOrTuple, stride: IntOrTuple | None, ceil_mode: bool, padding: Padding,
+                      dilation: IntOrTuple, backend: str) -> np.ndarray:
+    x, spec, p, sums = _lp_sums(op, nd, input, norm_type, kernel_size, stride, padding, dilation, ceil_mode, backend)
+    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
+    if x.size == 0:
+        return unbatched(np.zeros_like(x), spec.batched)
+    # y = S**(1/p) with S = sum |x|**p:  dy/dx = y / S * |x|**(p-1) * sign(x); a window of zeros passes nothing
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_window = np.where(sums > 0, gy * sums ** (1 / p) / sums, 0.0)
+    grad = _spread(per_window, x, spec, backend) * np.abs(x) ** (p - 1) * np.sign(x)
+    return unbatched(grad.astype(x.dtype, copy=False), spec.batched)
 
 
 def _check_override(op: str, divisor_override: int | None) -> None:

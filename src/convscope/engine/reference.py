@@ -87,15 +87,16 @@ def window_max(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, 
     NaN counts as larger than any number, as in PyTorch.
     """
     batch, channels = xp.shape[:2]
+    floats = xp.dtype.kind == "f"  # only floats hold NaN
     values = np.empty((batch, channels) + out_size, dtype=xp.dtype)
     where = np.empty((batch, channels) + out_size, dtype=np.int64)
     for n, c in product(range(batch), range(channels)):
         for pos in product(*map(range, out_size)):
-            best, best_src = -np.inf, None
+            best, best_src = xp.flat[0], None  # best is set by the first tap
             for tap in product(*map(range, kernel_size)):
                 src = _source(pos, tap, stride, dilation)
-                value = float(xp[(n, c) + src])
-                if best_src is None or value > best or (np.isnan(value) and not np.isnan(best)):
+                value = xp[(n, c) + src]  # its own dtype: an int64 near 2**63 has no exact float
+                if best_src is None or value > best or (floats and np.isnan(value) and not np.isnan(best)):
                     best, best_src = value, src
             values[(n, c) + pos] = best
             where[(n, c) + pos] = np.ravel_multi_index(best_src, xp.shape[2:])

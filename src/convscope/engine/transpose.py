@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arithmetic import IntOrTuple
+from .arithmetic import IntOrTuple, Padding
 from .conv import ArrayLike
 from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .padding import pad
@@ -18,12 +18,12 @@ from .validate import TransposeSpec, transpose_spec
 
 
 def _full_size(spec: TransposeSpec) -> tuple[int, ...]:
-    """Output length before ``padding`` is cropped from both ends (output_padding included)."""
-    return tuple(o + 2 * p for o, p in zip(spec.output_size, spec.padding))
+    """Output length before ``padding`` is cropped from its ends (output_padding included)."""
+    return tuple(o + before + after for o, (before, after) in zip(spec.output_size, spec.padding))
 
 
 def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-             stride: IntOrTuple, padding: IntOrTuple, output_padding: IntOrTuple, groups: int,
+             stride: IntOrTuple, padding: Padding, output_padding: Padding, groups: int,
              dilation: IntOrTuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, TransposeSpec]:
     x = as_array(input, "input")
     w = as_array(weight, "weight", x.dtype)
@@ -34,14 +34,14 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
 
 
 def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-                    stride: IntOrTuple, padding: IntOrTuple, output_padding: IntOrTuple, groups: int,
+                    stride: IntOrTuple, padding: Padding, output_padding: Padding, groups: int,
                     dilation: IntOrTuple, backend: str) -> np.ndarray:
     x, w, b, spec = _prepare(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation)
     impl = get_backend(backend)
     if x.size == 0:  # only an empty batch gets here (the spec refuses the other empty axes)
         return unbatched(np.zeros((x.shape[0], spec.out_channels) + spec.output_size, x.dtype), spec.batched)
     full = impl.conv_input_grad(x, w, spec.stride, spec.dilation, spec.groups, _full_size(spec))
-    crop = tuple(slice(p, p + o) for p, o in zip(spec.padding, spec.output_size))
+    crop = tuple(slice(before, before + o) for (before, _), o in zip(spec.padding, spec.output_size))
     y = full[(slice(None), slice(None)) + crop].astype(x.dtype, copy=False)
     if b is not None:
         y += b.reshape((1, -1) + (1,) * nd)  # in place: y is a fresh array (a new one costs page faults)
@@ -49,7 +49,7 @@ def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias:
 
 
 def _conv_transpose_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                             stride: IntOrTuple, padding: IntOrTuple, output_padding: IntOrTuple,
+                             stride: IntOrTuple, padding: Padding, output_padding: Padding,
                              groups: int, dilation: IntOrTuple, backend: str
                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, output_padding, groups, dilation)
@@ -59,7 +59,7 @@ def _conv_transpose_backward(op: str, nd: int, grad_output: ArrayLike, input: Ar
         grad_x = np.zeros(x.shape, x.dtype)
         return unbatched(grad_x, spec.batched), np.zeros(w.shape, x.dtype), np.zeros(spec.out_channels, x.dtype)
     # Undo the crop: the full-size gradient is zero where the forward pass cut rows away.
-    g_full = pad(gy, tuple((p, p) for p in spec.padding))
+    g_full = pad(gy, spec.padding)
     grad_x = impl.conv_valid(g_full, w, spec.stride, spec.dilation, spec.groups, spec.input_size)
     grad_w = impl.conv_weight_grad(x, g_full, spec.kernel_size, spec.stride, spec.dilation, spec.groups)
     grad_b = gy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
@@ -83,7 +83,8 @@ _DOC = """{nd}-d transposed convolution (like ``torch.nn.functional.conv_transpo
     bias
         (C_out,) or None.
     stride, padding, output_padding, dilation
-        int or tuple of {nd} ints; ``output_padding`` < max(stride, dilation).
+        int or tuple of {nd} ints; ``output_padding`` < max(stride, dilation). ``padding`` may
+        also be one (before, after) pair per axis, cropping the ends unequally (ONNX's ``pads``).
     groups
         Number of independent channel groups.
     backend
@@ -111,45 +112,45 @@ _BACKWARD_DOC = """Gradients of :func:`conv_transpose{nd}d`: ``(grad_input, grad
 
 
 def conv_transpose1d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
 
 
 def conv_transpose2d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
 
 
 def conv_transpose3d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
 
 
 def conv_transpose1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
-                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              stride: IntOrTuple = 1, padding: Padding = 0,
+                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose1d_backward", 1, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)
 
 
 def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
-                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              stride: IntOrTuple = 1, padding: Padding = 0,
+                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose2d_backward", 2, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)
 
 
 def conv_transpose3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
-                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              stride: IntOrTuple = 1, padding: Padding = 0,
+                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose3d_backward", 3, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)

@@ -25,8 +25,8 @@ from functools import lru_cache, wraps
 from math import prod
 from typing import Any, Callable, TypeVar
 
-from .arithmetic import (IntOrTuple, effective_kernel, output_size, resolve_padding, to_tuple,
-                         transposed_output_size)
+from .arithmetic import (IntOrTuple, Padding, effective_kernel, is_per_side, output_size, resolve_padding,
+                         to_tuple, transposed_output_size)
 from .errors import (ArrayTooLargeError, ConvParameterError,
                      ConvShapeError, KernelTooLargeError, MissingAxisError)
 from .layout import _check_channels, _check_rank, _layout
@@ -174,8 +174,8 @@ def _conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, .
         raise ConvParameterError(f"{op}: unknown padding_mode", expected=" / ".join(PADDING_MODES),
                                  got=repr(padding_mode), fix='use padding_mode="zeros"')
     # torch pads reflect/replicate/circular with F.pad, where a negative padding crops.
-    pads = resolve_padding(padding, ks, ss, ds, allow_negative=padding_mode != "zeros")
     size = tuple(x_shape[-nd:])
+    pads = resolve_padding(padding, ks, ss, ds, allow_negative=padding_mode != "zeros", size=size)
     batch = x_shape[0] if batched else 1
     _check_empty_axes(op, padding_mode, tuple(x_shape), batch, w_shape[1] * groups, size)
     _check_mode_fits(op, padding_mode, pads, size)
@@ -239,7 +239,7 @@ def _check_mode_fits(op: str, mode: str, pads: tuple[tuple[int, int], ...], size
 class TransposeSpec(_Layer):
     """A validated transposed convolution. Weight layout: (in_channels, out_channels // groups, *kernel)."""
 
-    padding: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]  # (before, after) cropped from the full output
     output_padding: tuple[int, ...]
     dilation: tuple[int, ...]
     output_size: tuple[int, ...]
@@ -298,17 +298,19 @@ def _transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[i
     _check_bias(op, b_shape, out_channels)
     if isinstance(padding, str):
         raise ConvParameterError(f"{op}: padding must be numbers for a transposed convolution",
-                                 expected="an int or a tuple", got=repr(padding),
+                                 expected="an int, a tuple or (before, after) pairs", got=repr(padding),
                                  fix="compute the padding: (kernel_size - 1) // 2 undoes a 'same' conv")
     ks = tuple(w_shape[2:])
     ss, ds = to_tuple(stride, nd, "stride"), to_tuple(dilation, nd, "dilation")
-    ps, ops = to_tuple(padding, nd, "padding"), to_tuple(output_padding, nd, "output_padding")
+    ops = to_tuple(output_padding, nd, "output_padding")
+    pairs = resolve_padding(padding, ks, ss, ds, allow_negative=True)  # the sign is checked here, with the name
     _positive(op, "stride", ss)
     _positive(op, "dilation", ds)
     _positive(op, "kernel_size", ks)  # weight.shape[2:]
-    for name, values in (("padding", ps), ("output_padding", ops)):
+    for name, values in (("padding", tuple(v for pair in pairs for v in pair)), ("output_padding", ops)):
         if any(v < 0 for v in values):
-            raise ConvParameterError(f"{op}: {name} must not be negative", got=f"{name}={values}",
+            shown = padding if name == "padding" else values
+            raise ConvParameterError(f"{op}: {name} must not be negative", got=f"{name}={shown}",
                                      fix=f"use {name}=0")
     for s, d, o in zip(ss, ds, ops):
         if o >= s and o >= d:
@@ -318,7 +320,9 @@ def _transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[i
                                      fix="output_padding only picks among the sizes a stride makes ambiguous; "
                                          "use a value below the stride")
     size = tuple(x_shape[-nd:])
-    out = tuple(transposed_output_size(n, k, s, p, o, d) for n, k, s, p, o, d in zip(size, ks, ss, ps, ops, ds))
+    # per side: (in-1)*stride - before - after + dilation*(k-1) + output_padding + 1
+    out = tuple(transposed_output_size(n, k, s, 0, o, d) - before - after
+                for n, k, s, (before, after), o, d in zip(size, ks, ss, pairs, ops, ds))
     # torch computes an empty batch however small its axes (an empty output included); any
     # other input needs every axis, and every output axis, non-empty.
     batch = x_shape[0] if batched else 1
@@ -328,7 +332,7 @@ def _transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[i
                              expected="(in-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 >= 1",
                              got=f"output size {out} from input size {size}",
                              fix="reduce the padding")
-    return TransposeSpec(nd, batched, in_channels, out_channels, groups, size, ks, ss, ps, ops, ds, out)
+    return TransposeSpec(nd, batched, in_channels, out_channels, groups, size, ks, ss, pairs, ops, ds, out)
 
 
 @dataclass(frozen=True)
@@ -342,6 +346,7 @@ class PoolSpec:
     kernel_size: tuple[int, ...]
     stride: tuple[int, ...]
     padding: tuple[tuple[int, int], ...]  # (before, after): after includes ceil_mode's overhang
+    asked_padding: tuple[tuple[int, int], ...]  # (before, after) as given: what average pooling counts
     dilation: tuple[int, ...]
     ceil_mode: bool
     output_size: tuple[int, ...]
@@ -396,17 +401,12 @@ def _pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTup
     ks = to_tuple(kernel_size, nd, "kernel_size")
     no_stride = stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0)
     ss = ks if no_stride else to_tuple(stride, nd, "stride")  # type: ignore[arg-type]
-    ps, ds = to_tuple(padding, nd, "padding"), to_tuple(dilation, nd, "dilation")
+    ds = to_tuple(dilation, nd, "dilation")
     _positive(op, "kernel_size", ks)
     _positive(op, "stride", ss)
     _positive(op, "dilation", ds)
-    for k, p in zip(ks, ps):
-        if p < 0 or p > k // 2:
-            raise ConvParameterError(f"{op}: padding must be between 0 and half the kernel size",
-                                     expected=f"0 <= padding <= kernel_size // 2 = {k // 2}",
-                                     got=f"padding={p}, kernel_size={k}",
-                                     fix="pad the input yourself if you need more border")
-    size = tuple(x_shape[-nd:])
+    size = tuple(x_shape[-nd:]) if len(x_shape) >= nd else ()
+    asked = _pool_padding(op, padding, ks, ss, ds, size)
     if 0 in tuple(x_shape[-nd - 1:]):  # torch pools an empty batch, never an empty channel or spatial axis
         raise ConvShapeError(f"{op}: only the batch axis may be empty",
                              expected=f"at least one channel and one position per axis of {_layout(nd, batched)}",
@@ -417,17 +417,34 @@ def _pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTup
         raise ConvShapeError(f"{op}: the input is smaller than the kernel", expected=f"size >= kernel_size {ks}",
                              got=f"input size {size}", fix="use a smaller kernel_size or a larger input")
     out, pads = [], []
-    for n, k, s, p, d in zip(size, ks, ss, ps, ds):
-        o = output_size(n, k, s, p, d, ceil_mode)
+    for n, k, s, (before, after), d in zip(size, ks, ss, asked, ds):
+        o = output_size((n,), k, s, ((before, after),), d, ceil_mode)[0]  # type: ignore[index]
         if o < 1:
             raise ConvShapeError(f"{op}: the output would be empty", expected="an output size >= 1",
                                  got=f"output size {o} from input size {n}", fix="use a smaller kernel")
         # ceil_mode may need a last, partial window past the right padding.
         needed = (o - 1) * s + effective_kernel(k, d)
-        pads.append((p, max(p, needed - n - p)))
+        pads.append((before, max(after, needed - n - before)))
         out.append(o)
     channels = x_shape[1] if batched else x_shape[0]
-    return PoolSpec(nd, batched, channels, size, ks, ss, tuple(pads), ds, bool(ceil_mode), tuple(out))
+    return PoolSpec(nd, batched, channels, size, ks, ss, tuple(pads), asked, ds, bool(ceil_mode), tuple(out))
+
+
+def _pool_padding(op: str, padding: Padding, ks: tuple[int, ...], ss: tuple[int, ...], ds: tuple[int, ...],
+                  size: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """torch's rule for an int padding (at most half the kernel); ONNX's for pairs and strings (any
+    non-negative padding, so a window may hold only padding: see the pooling functions for its value)."""
+    if isinstance(padding, str) or is_per_side(padding):
+        return resolve_padding(padding, ks, ss, ds, size=size)
+    ps = to_tuple(padding, len(ks), "padding")  # type: ignore[arg-type]
+    for k, p in zip(ks, ps):
+        if p < 0 or p > k // 2:
+            raise ConvParameterError(f"{op}: padding must be between 0 and half the kernel size",
+                                     expected=f"0 <= padding <= kernel_size // 2 = {k // 2}",
+                                     got=f"padding={p}, kernel_size={k}",
+                                     fix=f"pad the input yourself, or give the padding per side, "
+                                         f"padding={((p, p),) * len(ks)} (ONNX's rule: any size)")
+    return tuple((p, p) for p in ps)
 
 
 Arrays = tuple[tuple[str, tuple[int, ...]], ...]  # (name, shape) of each array an operation holds
@@ -461,7 +478,7 @@ def _transpose_measured(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tup
                         ) -> tuple[TransposeSpec, Arrays, Sizes]:
     spec = _transpose_spec(op, nd, x_shape, w_shape, b_shape, stride, padding, output_padding, groups, dilation)
     batch = x_shape[0] if spec.batched else 1
-    full = tuple(o + 2 * p for o, p in zip(spec.output_size, spec.padding))  # computed, then cropped
+    full = tuple(o + before + after for o, (before, after) in zip(spec.output_size, spec.padding))  # then cropped
     arrays = (("input", (batch, spec.in_channels) + spec.input_size),
               ("output before the crop", (batch, spec.out_channels) + full))
     return spec, arrays, _measure(arrays, itemsize)

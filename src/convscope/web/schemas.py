@@ -7,7 +7,7 @@ Numbers are strict: ``false`` is not 0 and ``"2"`` is not 2, so a body means wha
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
@@ -34,7 +34,9 @@ class StepperRequest(BaseModel):
     input: list[list[float]] | list[list[list[float]]]
     kernel: list[list[float]] | list[list[list[float]]]
     stride: int = Int(1, ge=1, le=4)
-    padding: int = Int(0, ge=0, le=3)
+    padding: Annotated[int, Field(strict=True, ge=0, le=3)] | Literal["same_upper", "same_lower"] = Field(
+        0, description='cells on every side, or TensorFlow\'s "same" at any stride (ONNX\'s SAME_UPPER / SAME_LOWER: '
+                       "ceil(size / stride) outputs, the odd cell after / before)")
     padding_mode: PaddingMode = "zeros"
     dilation: int = Int(1, ge=1, le=3)
     flip: bool = Field(False, strict=True)

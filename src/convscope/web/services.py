@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .. import filters, images
-from ..engine.arithmetic import explain_output_size, output_size, same_padding, window_positions
+from ..engine.arithmetic import (Padding, explain_output_size, output_size, resolve_padding, same_padding,
+                                window_positions)
 from ..engine.conv import conv2d
 from ..engine.errors import ConvScopeError
 from ..engine.padding import pad
@@ -60,11 +61,12 @@ MAX_MULT_ADDS = 200_000_000
 MAX_ELEMENTS = 16_000_000
 
 
-def check_cost(what: str, shape: tuple[int, ...], kernel: tuple[int, ...], stride: int = 1, padding: int = 0,
+def check_cost(what: str, shape: tuple[int, ...], kernel: tuple[int, ...], stride: int = 1, padding: Padding = 0,
                dilation: int = 1) -> None:
     """Refuse a convolution of ``shape`` (C, H, W) with ``kernel`` (C, kh, kw) over the lab's budget."""
     size = output_size(shape[1:], kernel[1:], stride, padding, dilation)   # (out_h, out_w): the engine's rule
-    elements = prod(shape[:1] + tuple(n + 2 * padding for n in shape[1:])) + prod(size)
+    pads = resolve_padding(padding, kernel[1:], (stride,) * 2, (dilation,) * 2, size=shape[1:])
+    elements = prod(shape[:1] + tuple(n + a + b for n, (a, b) in zip(shape[1:], pads))) + prod(size)
     mult_adds = prod(size) * prod(kernel)
     if elements > MAX_ELEMENTS or mult_adds > MAX_MULT_ADDS:
         raise RequestError(f"the {what} is too large for the lab", got=f"{elements:,} values, {mult_adds:,} mult-adds",
@@ -110,24 +112,45 @@ def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return x, w, subtotals, y
 
 
+def _sides(request: Any, x: np.ndarray, w: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """((top, bottom), (left, right)): what the stepper's padding adds on each side of (C, H, W)."""
+    return resolve_padding(request.padding, w.shape[1:], (request.stride,) * 2, (request.dilation,) * 2,
+                           size=x.shape[1:])
+
+
+def _stepper_code(request: Any, x: np.ndarray, w: np.ndarray, sides: tuple[tuple[int, int], ...], bias: float) -> str:
+    """The PyTorch lines that compute the same output; torch has no "same" at a stride, so F.pad does it."""
+    (top, bottom), (left, right) = sides
+    padding = request.padding
+    prelude = ""
+    if isinstance(padding, str):
+        mode = "constant" if request.padding_mode == "zeros" else request.padding_mode
+        prelude = (f"x = torch.nn.functional.pad(x, ({left}, {right}, {top}, {bottom}), mode='{mode}')  "
+                   f"# TensorFlow's \"same\" ({padding})\n")
+        padding = 0
+    return (prelude + f"conv = nn.Conv2d({x.shape[0]}, 1, kernel_size=({w.shape[1]}, {w.shape[2]}), "
+            f"stride={request.stride}, padding={padding}, dilation={request.dilation}, "
+            f"padding_mode='{request.padding_mode}', bias={bool(bias)})\nwith torch.no_grad():\n"
+            "    conv.weight[0] = torch.tensor(kernel)"
+            + (".flip(-1, -2)  # true convolution" if request.flip else "")
+            + (f"\n    conv.bias[0] = {bias}" if bias else "") + "\ny = conv(x[None])[0, 0]")
+
+
 def stepper(request: Any) -> dict[str, Any]:
     """The padded input per channel, the kernel as typed and as it slides, the output, the size
     formula with its numbers, the PyTorch code."""
     x, w, _, y = _stepper_arrays(request)
-    padded = pad(x, ((request.padding,) * 2,) * 2, request.padding_mode)
-    window = dict(kernel_size=w.shape[1], stride=request.stride, padding=request.padding, dilation=request.dilation)
-    explain_h = explain_output_size(x.shape[1], **window)
-    explain_w = explain_output_size(x.shape[2], **{**window, "kernel_size": w.shape[2]})
+    sides = _sides(request, x, w)
+    padded = pad(x, sides, request.padding_mode)
+    window = dict(stride=request.stride, padding=request.padding, dilation=request.dilation)
+    explain_h = explain_output_size(x.shape[1], w.shape[1], **window)
+    explain_w = explain_output_size(x.shape[2], w.shape[2], **window)
     bias = _f32(request.bias)
-    code = (f"conv = nn.Conv2d({x.shape[0]}, 1, kernel_size=({w.shape[1]}, {w.shape[2]}), stride={request.stride}, "
-            f"padding={request.padding}, dilation={request.dilation}, padding_mode='{request.padding_mode}', "
-            f"bias={bool(bias)})\nwith torch.no_grad():\n    conv.weight[0] = torch.tensor(kernel)"
-            + (".flip(-1, -2)  # true convolution" if request.flip else "")
-            + (f"\n    conv.bias[0] = {bias}" if bias else "") + "\ny = conv(x[None])[0, 0]")
     return {"padded": _f32(padded), "kernel": _f32(w), "weights": _f32(w[:, ::-1, ::-1] if request.flip else w),
-            "output": _f32(y), "frames": int(y.size), "padding": request.padding, "bias": bias,
+            "output": _f32(y), "frames": int(y.size), "padding": [list(pair) for pair in sides], "bias": bias,
             "input_shape": list(x.shape), "output_shape": list(y.shape),
-            "explain": {"height": explain_h, "width": explain_w}, "code": code, "channels": x.shape[0]}
+            "explain": {"height": explain_h, "width": explain_w}, "code": _stepper_code(request, x, w, sides, bias),
+            "channels": x.shape[0]}
 
 
 def stepper_frame(request: Any) -> dict[str, Any]:
@@ -137,7 +160,7 @@ def stepper_frame(request: Any) -> dict[str, Any]:
     if request.index >= y.size:
         raise RequestError("no such step", expected=f"an index below {y.size}", got=str(request.index),
                            fix="start again from 0")
-    padded = pad(x, ((request.padding,) * 2,) * 2, request.padding_mode)
+    padded = pad(x, _sides(request, x, w), request.padding_mode)
     i, j = divmod(request.index, y.shape[1])
     kernel = w[:, ::-1, ::-1] if request.flip else w
     rows = window_positions(i, w.shape[1], request.stride, request.dilation)

@@ -21,7 +21,7 @@ from ...engine.errors import ConvParameterError
 from .concepts import concept, error_snippet
 from .model import DIFFICULTIES, NoQuestion, Question
 from .shapes import (conv_output_shape, layer_params, linear_in_features, pool_output_shape, stack_params,
-                     transposed_output_shape, weight_shape)
+                     tf_same_shape, transposed_output_shape, weight_shape)
 from .values import hand_value, receptive_field, which_kernel
 
 Generator = Callable[[random.Random, str], Question]
@@ -30,6 +30,7 @@ Generator = Callable[[random.Random, str], Question]
 TOPICS: dict[str, tuple[Generator, tuple[str, ...]]] = {
     "conv_output_shape": (conv_output_shape, DIFFICULTIES),
     "pool_output_shape": (pool_output_shape, DIFFICULTIES),
+    "tf_same_shape": (tf_same_shape, DIFFICULTIES),
     "transposed_output_shape": (transposed_output_shape, ("medium", "hard")),
     "weight_shape": (weight_shape, DIFFICULTIES),
     "layer_params": (layer_params, DIFFICULTIES),

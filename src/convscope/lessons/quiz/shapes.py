@@ -112,6 +112,34 @@ def pool_output_shape(rng: random.Random, difficulty: str) -> Question:
                     {"input": (n, c, h, w), "k": k, "stride": stride, "p": p, "ceil": ceil}, render=_shape)
 
 
+def tf_same_shape(rng: random.Random, difficulty: str) -> Question:
+    """TensorFlow's padding="same" at a stride: ceil(in / stride), padded unequally when the total is odd
+    (ONNX's SAME_UPPER); Keras keeps channels last."""
+    n, cin, filters = rng.choice([1, 8, 32]), rng.choice([1, 3, 16]), rng.choice([8, 16, 32, 64])
+    h = rng.choice([28, 32, 64]) if difficulty == "easy" else rng.randint(9, 70)
+    w = h if difficulty != "hard" else rng.randint(9, 70)
+    k = rng.choice([3, 5]) if difficulty == "easy" else rng.choice([2, 3, 4, 5, 7])
+    s = rng.choice([2, 3]) if difficulty != "easy" else 2
+    oh, ow = (int(v) for v in output_size((h, w), k, s, "same_upper"))  # type: ignore[union-attr]
+    layer = f'tf.keras.layers.Conv2D({filters}, {k}, strides={s}, padding="same")'
+    mistakes = _keep([
+        ((n, h, w, filters), '"same" taken as "same size as the input" at any stride'),
+        ((n, h // s, w // s, filters), "divided by the stride and rounded down"),
+        ((n, _size(h, k, s), _size(w, k, s), filters), 'computed "valid" (no padding)'),
+        ((n, filters, oh, ow), "channels first, as in PyTorch (Keras keeps them last)"),
+        ((n, _size(h, k, s, k // 2), _size(w, k, s, k // 2), filters), "padded k // 2 on both sides, as in PyTorch"),
+        ((n, oh + 1, ow + 1, filters), "one window too many"),
+    ])
+    pads = [explain_output_size(v, k, s, "same_upper").splitlines()[0] for v in ((h, w) if w != h else (h,))]
+    return assemble(rng, f"x has shape {_shape((n, h, w, cin))} (batch, height, width, channels). What is the shape "
+                    f"of {layer}(x)?", (n, oh, ow, filters), mistakes,
+                    f"With a stride, TensorFlow's \"same\" gives ceil(in / stride) outputs: ceil({h} / {s}) = {oh}"
+                    + (f", ceil({w} / {s}) = {ow}" if w != h else "") + ". It pads what the last window needs, the odd "
+                    "position after (ONNX calls this SAME_UPPER; convscope: padding=\"same_upper\").\n" + "\n".join(pads),
+                    difficulty, "tf_same_shape",
+                    {"input": (n, h, w, cin), "k": k, "s": s, "filters": filters}, render=_shape)
+
+
 def transposed_output_shape(rng: random.Random, difficulty: str) -> Question:
     n, cin, cout = rng.choice([1, 8]), rng.choice([16, 32, 64]), rng.choice([3, 8, 16, 32])
     h = rng.randint(4, 32)

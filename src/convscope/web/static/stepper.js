@@ -41,7 +41,8 @@ function readGrid(text, name) {
 function readRequest() {
   return {
     input: readGrid($("input").value, "input"), kernel: readGrid($("kernel").value, "kernel"),
-    stride: Number($("stride").value), padding: Number($("padding").value), padding_mode: $("mode").value,
+    stride: Number($("stride").value), padding_mode: $("mode").value,
+    padding: /^\d+$/.test($("padding").value) ? Number($("padding").value) : $("padding").value,  // or "same_upper"
     dilation: Number($("dilation").value), flip: $("flip").checked, bias: Number($("bias").value || 0),
   };
 }
@@ -82,7 +83,7 @@ function drawSetup() {
   const channels = $("channels");
   channels.replaceChildren();
   taps.length = 0;
-  const p = setup.padding;
+  const [[top, bottom], [left, right]] = setup.padding;  // per side: TensorFlow's "same" may pad one side more
   setup.padded.forEach((grid, c) => {
     const card = el("section", "channel-card");
     card.append(el("h3", "", setup.channels > 1 ? `channel ${c}` : "input, padded"));
@@ -92,8 +93,10 @@ function drawSetup() {
     const input = el("div", "board");
     input.id = `input-${c}`;
     input.setAttribute("role", "group");
-    input.setAttribute("aria-label", `channel ${c} of the input, with ${p} cell(s) of padding`);
-    drawBoard(input, grid, (i, j) => (i < p || j < p || i >= grid.length - p || j >= grid[0].length - p ? "pad" : ""));
+    input.setAttribute("aria-label", `channel ${c} of the input, padded by ${top} above, ${bottom} below, ` +
+      `${left} left, ${right} right`);
+    drawBoard(input, grid, (i, j) =>
+      (i < top || j < left || i >= grid.length - bottom || j >= grid[0].length - right ? "pad" : ""));
     scroll.append(input);
     const kernels = el("div", "kernels");
     kernels.append(kernelCard(setup.channels > 1 ? `kernel, channel ${c}` : "kernel", setup.kernel[c]));
