@@ -21,17 +21,23 @@ def backend_names() -> tuple[str, ...]:
     return BACKENDS + tuple(ALGORITHMS)
 
 
+_BACKENDS: dict[str, Any] = {}  # name -> backend, filled on first use (a dict read is thread-safe)
+
+
 def get_backend(name: str) -> Any:
     """The object that implements the primitives for ``name``.
 
     ``"auto"`` asks the cost model for the fastest of the engine's own algorithms (never
     torch); an algorithm's name forces that algorithm.
     """
+    known = _BACKENDS.get(name)
+    if known is not None:  # the per-call path: a tiny convolution's whole cost is a few microseconds
+        return known
     from .algorithms import ALGORITHMS
     from .fast_backend import AlgorithmBackend
 
     if name == "auto" or name in ALGORITHMS:
-        return AlgorithmBackend.named(name)
+        return _BACKENDS.setdefault(name, AlgorithmBackend.named(name))
     if name == "numpy":
         return numpy_backend
     if name == "reference":
@@ -40,7 +46,7 @@ def get_backend(name: str) -> Any:
         from . import torch_backend
 
         torch_backend._torch()  # fail early, with the install line, if torch is missing
-        return torch_backend
+        return _BACKENDS.setdefault(name, torch_backend)
     raise BackendError("unknown backend", expected=" / ".join(repr(b) for b in backend_names()),
                        got=repr(name), fix='use backend="auto"')
 
