@@ -214,7 +214,7 @@ def resolve_padding(padding: Padding, kernel: tuple[int, ...], stride: tuple[int
     if isinstance(padding, str):
         return _padding_string(padding, kernel, stride, dilation, size)
     if is_per_side(padding):
-        pairs = _pairs(padding, nd)
+        pairs = _pairs(padding, nd)  # type: ignore[arg-type]
     else:
         pairs = tuple((p, p) for p in to_tuple(padding, nd, "padding"))  # type: ignore[arg-type]
     if not allow_negative:
@@ -256,10 +256,10 @@ def is_per_side(padding: object) -> bool:
         return False
 
 
-def _pairs(padding: object, nd: int) -> tuple[tuple[int, int], ...]:
+def _pairs(padding: Sequence[Sequence[int]], nd: int) -> tuple[tuple[int, int], ...]:
     example = ", ".join(["(0, 1)"] * nd)
     wanted = f"{nd} (before, after) pair{'s' if nd > 1 else ''}, e.g. padding=({example}{',' if nd == 1 else ''})"
-    items = tuple(padding)  # type: ignore[call-overload]
+    items = tuple(padding)
     if len(items) != nd or not all(hasattr(item, "__len__") and len(item) == 2 for item in items):
         raise ConvParameterError("padding per side needs one (before, after) pair per axis", expected=wanted,
                                  got=repr(padding), fix="give one pair per spatial axis, or an int for both sides")
@@ -384,7 +384,7 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
     The 13 windows start at 0, 2, ..., 24; the last one covers input positions 24..26.
     Warning: input position 27 is never covered by a window: the floor drops 1 position. Pad the input or change the stride if it matters.
     """
-    axis_padding: Padding = (tuple(padding),) if is_per_side((padding,)) else padding  # type: ignore[arg-type]
+    axis_padding: Padding = ((int(padding[0]), int(padding[1])),) if isinstance(padding, tuple) else padding
     (before, after), = resolve_padding(axis_padding, (kernel_size,), (stride,), (dilation,), size=(size,))
     out = output_size((size,), kernel_size, stride, ((before, after),), dilation, ceil_mode)[0]  # type: ignore
     span = effective_kernel(kernel_size, dilation)

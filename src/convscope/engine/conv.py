@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import IntOrTuple
+from .arithmetic import IntOrTuple, Padding
 from .banding import band_rows, banded
 from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
 from .padding import pad, pad_backward
@@ -33,7 +33,7 @@ def _spatial(nd: int) -> tuple[int, ...]:
 
 
 def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-             stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple, groups: int,
+             stride: IntOrTuple, padding: Padding, dilation: IntOrTuple, groups: int,
              padding_mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
     x = as_array(input, "input")
     w = as_array(weight, "weight", x.dtype)
@@ -44,7 +44,7 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
 
 
 def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-          stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple, groups: int,
+          stride: IntOrTuple, padding: Padding, dilation: IntOrTuple, groups: int,
           padding_mode: str, flip: bool, backend: str) -> np.ndarray:
     x, w, b, spec = _prepare(op, nd, input, weight, bias, stride, padding, dilation, groups, padding_mode)
     impl = get_backend(backend)
@@ -68,7 +68,7 @@ def _conv(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike
 
 
 def _conv_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                   stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple, groups: int,
+                   stride: IntOrTuple, padding: Padding, dilation: IntOrTuple, groups: int,
                    padding_mode: str, flip: bool, backend: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, dilation, groups, padding_mode)
@@ -108,8 +108,10 @@ _CONV_DOC = """{nd}-d convolution (cross-correlation, like ``torch.nn.functional
     stride, dilation
         int or tuple of {nd} ints, each >= 1.
     padding
-        int or tuple of {nd} ints (both sides), or "valid" (none) or "same" (output size =
-        input size; stride 1 only; an odd total puts the extra row after, as torch does).
+        int or tuple of {nd} ints (both sides), one (before, after) pair per axis, "valid"
+        (none), "same" (output size = input size; stride 1 only; an odd total puts the extra
+        row after, as torch does) or "same_upper" / "same_lower" (ONNX's auto_pad, TensorFlow's
+        "same": ceil(size / stride) outputs at any stride).
         With a ``padding_mode`` other than "zeros", a negative number crops (as torch's
         ``F.pad`` does).
     groups
@@ -147,19 +149,19 @@ _CONV_DOC = """{nd}-d convolution (cross-correlation, like ``torch.nn.functional
 
 
 def conv1d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, stride: IntOrTuple = 1,
-           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+           padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
            padding_mode: str = "zeros", flip: bool = False, backend: str = "auto") -> np.ndarray:
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, backend)
 
 
 def conv2d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, stride: IntOrTuple = 1,
-           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+           padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
            padding_mode: str = "zeros", flip: bool = False, backend: str = "auto") -> np.ndarray:
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, backend)
 
 
 def conv3d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, stride: IntOrTuple = 1,
-           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+           padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
            padding_mode: str = "zeros", flip: bool = False, backend: str = "auto") -> np.ndarray:
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, backend)
 
@@ -220,7 +222,7 @@ _BACKWARD_DOC = """Gradients of :func:`conv{nd}d`, computed by the engine (not b
 
 
 def conv1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike, stride: IntOrTuple = 1,
-                    padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+                    padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
                     padding_mode: str = "zeros", flip: bool = False, backend: str = "auto"
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_backward("conv1d_backward", 1, grad_output, input, weight, stride, padding, dilation,
@@ -228,7 +230,7 @@ def conv1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
 
 
 def conv2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike, stride: IntOrTuple = 1,
-                    padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+                    padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
                     padding_mode: str = "zeros", flip: bool = False, backend: str = "auto"
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_backward("conv2d_backward", 2, grad_output, input, weight, stride, padding, dilation,
@@ -236,7 +238,7 @@ def conv2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
 
 
 def conv3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike, stride: IntOrTuple = 1,
-                    padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
+                    padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1, *,
                     padding_mode: str = "zeros", flip: bool = False, backend: str = "auto"
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_backward("conv3d_backward", 3, grad_output, input, weight, stride, padding, dilation,

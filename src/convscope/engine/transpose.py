@@ -23,7 +23,7 @@ def _full_size(spec: TransposeSpec) -> tuple[int, ...]:
 
 
 def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-             stride: IntOrTuple, padding: Padding, output_padding: Padding, groups: int,
+             stride: IntOrTuple, padding: Padding, output_padding: IntOrTuple, groups: int,
              dilation: IntOrTuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, TransposeSpec]:
     x = as_array(input, "input")
     w = as_array(weight, "weight", x.dtype)
@@ -34,7 +34,7 @@ def _prepare(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayL
 
 
 def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None,
-                    stride: IntOrTuple, padding: Padding, output_padding: Padding, groups: int,
+                    stride: IntOrTuple, padding: Padding, output_padding: IntOrTuple, groups: int,
                     dilation: IntOrTuple, backend: str) -> np.ndarray:
     x, w, b, spec = _prepare(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation)
     impl = get_backend(backend)
@@ -49,7 +49,7 @@ def _conv_transpose(op: str, nd: int, input: ArrayLike, weight: ArrayLike, bias:
 
 
 def _conv_transpose_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                             stride: IntOrTuple, padding: Padding, output_padding: Padding,
+                             stride: IntOrTuple, padding: Padding, output_padding: IntOrTuple,
                              groups: int, dilation: IntOrTuple, backend: str
                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w, _, spec = _prepare(op, nd, input, weight, None, stride, padding, output_padding, groups, dilation)
@@ -112,21 +112,21 @@ _BACKWARD_DOC = """Gradients of :func:`conv_transpose{nd}d`: ``(grad_input, grad
 
 
 def conv_transpose1d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: IntOrTuple = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
 
 
 def conv_transpose2d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: IntOrTuple = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
 
 
 def conv_transpose3d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: Padding = 0,
+                     stride: IntOrTuple = 1, padding: Padding = 0, output_padding: IntOrTuple = 0,
                      groups: int = 1, dilation: IntOrTuple = 1, *, backend: str = "auto") -> np.ndarray:
     return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                            groups, dilation, backend)
@@ -134,7 +134,7 @@ def conv_transpose3d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None
 
 def conv_transpose1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: Padding = 0,
-                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose1d_backward", 1, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)
@@ -142,7 +142,7 @@ def conv_transpose1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: 
 
 def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: Padding = 0,
-                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose2d_backward", 2, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)
@@ -150,7 +150,7 @@ def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: 
 
 def conv_transpose3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: Padding = 0,
-                              output_padding: Padding = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _conv_transpose_backward("conv_transpose3d_backward", 3, grad_output, input, weight, stride,
                                     padding, output_padding, groups, dilation, backend)

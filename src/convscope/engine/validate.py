@@ -118,7 +118,7 @@ class ConvSpec(_Layer):
 
 
 def conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-              b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple | str,
+              b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
               dilation: IntOrTuple, groups: int, padding_mode: str, *, itemsize: int = 8) -> ConvSpec:
     """Validate a convolution and normalise it into a :class:`ConvSpec`.
 
@@ -158,7 +158,7 @@ def conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ..
 
 @_memoised
 def _conv_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-               b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple | str,
+               b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
                dilation: IntOrTuple, groups: int, padding_mode: str) -> ConvSpec:
     batched = _check_rank(op, nd, x_shape, w_shape, "(out_channels, in_channels // groups, *kernel)")
     out_channels = w_shape[0]
@@ -246,7 +246,7 @@ class TransposeSpec(_Layer):
 
 
 def transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-                   b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple,
+                   b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
                    output_padding: IntOrTuple, groups: int, dilation: IntOrTuple, *,
                    itemsize: int = 8) -> TransposeSpec:
     """Validate a transposed convolution and normalise it into a :class:`TransposeSpec`.
@@ -283,7 +283,7 @@ def transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[in
 
 @_memoised
 def _transpose_spec(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-                    b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple,
+                    b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
                     output_padding: IntOrTuple, groups: int, dilation: IntOrTuple) -> TransposeSpec:
     batched = _check_rank(op, nd, x_shape, w_shape, "(in_channels, out_channels // groups, *kernel)")
     in_channels = w_shape[0]
@@ -353,7 +353,7 @@ class PoolSpec:
 
 
 def pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTuple,
-              stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple,
+              stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple,
               ceil_mode: bool, *, itemsize: int = 8) -> PoolSpec:
     """Validate a max or average pool and normalise it into a :class:`PoolSpec`.
 
@@ -389,7 +389,7 @@ def pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTupl
 
 @_memoised
 def _pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTuple,
-               stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple,
+               stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple,
                ceil_mode: bool) -> PoolSpec:
     if len(x_shape) not in (nd + 1, nd + 2):
         fix = "x[None] adds a channel axis" if len(x_shape) == nd else "reshape the input to the layout above"
@@ -460,7 +460,7 @@ def _measure(arrays: Arrays, itemsize: int) -> Sizes:
 # lookup and a comparison per call (the limit itself is read fresh each time: it can change).
 @_memoised
 def _conv_measured(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-                   b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple | str,
+                   b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
                    dilation: IntOrTuple, groups: int, padding_mode: str, itemsize: int
                    ) -> tuple[ConvSpec, Arrays, Sizes]:
     spec = _conv_spec(op, nd, x_shape, w_shape, b_shape, stride, padding, dilation, groups, padding_mode)
@@ -473,7 +473,7 @@ def _conv_measured(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[in
 
 @_memoised
 def _transpose_measured(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-                        b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: IntOrTuple,
+                        b_shape: tuple[int, ...] | None, stride: IntOrTuple, padding: Padding,
                         output_padding: IntOrTuple, groups: int, dilation: IntOrTuple, itemsize: int
                         ) -> tuple[TransposeSpec, Arrays, Sizes]:
     spec = _transpose_spec(op, nd, x_shape, w_shape, b_shape, stride, padding, output_padding, groups, dilation)
@@ -486,7 +486,7 @@ def _transpose_measured(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tup
 
 @_memoised
 def _pool_measured(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTuple,
-                   stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple, ceil_mode: bool,
+                   stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
                    itemsize: int) -> tuple[PoolSpec, Arrays, Sizes]:
     spec = _pool_spec(op, nd, x_shape, kernel_size, stride, padding, dilation, ceil_mode)
     batch = x_shape[0] if spec.batched else 1
