@@ -207,9 +207,10 @@ def test_max_pooling_keeps_integer_dtypes_as_torch_does(dtype, backend):
 
 
 def test_integer_max_is_exact_and_bool_is_a_logical_or():
-    big = np.array([[[2**62 + 1, 2**62]]], dtype=np.int64)  # equal as float64
+    big = np.array([[[2**62, 2**62 + 1]]], dtype=np.int64)  # equal as float64, where the first would win
     for backend in ("reference", "numpy", "auto"):
         assert max_pool2d(big, (1, 2), backend=backend)[0, 0, 0] == 2**62 + 1
+        assert max_pool2d_backward(np.ones((1, 1, 1)), big, (1, 2), backend=backend).tolist() == [[[0.0, 1.0]]]
     b = RNG.random((1, 2, 6, 6)) > 0.8
     got = max_pool2d(b, 2)
     assert got.dtype == bool

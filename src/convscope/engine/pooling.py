@@ -104,7 +104,8 @@ def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLik
     gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
     if x.size == 0:  # an empty batch: nothing to scatter (and no row count to reshape by)
         return unbatched(np.zeros(x.shape, x.dtype), spec.batched)
-    _, where = _max(x, spec, backend)
+    exact = _integer_array(input)  # find the argmax in the input's own dtype: an int64 above 2**53 is no float
+    _, where = _max(x if exact is None else batched(exact, spec.batched), spec, backend)
     rows = x.shape[0] * x.shape[1]
     plane = int(np.prod([n + a + b for n, (a, b) in zip(spec.input_size, spec.padding)]))
     # Each output's gradient lands on its argmax; overlapping windows add up.
