@@ -384,7 +384,8 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
     The 13 windows start at 0, 2, ..., 24; the last one covers input positions 24..26.
     Warning: input position 27 is never covered by a window: the floor drops 1 position. Pad the input or change the stride if it matters.
     """
-    axis_padding: Padding = ((int(padding[0]), int(padding[1])),) if isinstance(padding, tuple) else padding
+    per_side = isinstance(padding, (tuple, list))  # one axis's (before, after)
+    axis_padding: Padding = ((int(padding[0]), int(padding[1])),) if per_side else padding  # type: ignore[index]
     (before, after), = resolve_padding(axis_padding, (kernel_size,), (stride,), (dilation,), size=(size,))
     out = output_size((size,), kernel_size, stride, ((before, after),), dilation, ceil_mode)[0]  # type: ignore
     span = effective_kernel(kernel_size, dilation)

@@ -405,7 +405,7 @@ def _pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTup
     _positive(op, "kernel_size", ks)
     _positive(op, "stride", ss)
     _positive(op, "dilation", ds)
-    size = tuple(x_shape[-nd:]) if len(x_shape) >= nd else ()
+    size = tuple(x_shape[-nd:])  # the rank was checked above
     asked = _pool_padding(op, padding, ks, ss, ds, size)
     if 0 in tuple(x_shape[-nd - 1:]):  # torch pools an empty batch, never an empty channel or spatial axis
         raise ConvShapeError(f"{op}: only the batch axis may be empty",
