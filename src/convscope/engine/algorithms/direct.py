@@ -80,8 +80,26 @@ def _general(xp, w, bias, y, groups, sh, sw, dh, dw):  # pragma: no cover - comp
 FLAT_BLOCK = 1024
 
 
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _store_rows(run, plane, i0, i1, width, out_w):  # pragma: no cover - compiled
+    """Rows i0..i1-1 of an output plane from a flat run with row pitch ``width``. An explicit
+    loop, not a slice assignment per row: numba's slice copy costs more than a short row."""
+    for i in range(i0, i1):
+        src, dst = run[(i - i0) * width:], plane[i]
+        for j in range(out_w):
+            dst[j] = src[j]
+
+
+# The weights are unpacked into scalars: read through the array inside the loop, they would
+# be reloaded every step (the compiler cannot rule out that the sums alias them) and the loop
+# would not vectorise (measured: 10 GFLOP/s instead of 70 on one core). Each sum is three
+# partial sums of three taps: one chain of nine dependent multiply-adds would leave the FMA
+# units waiting on each other. (The same code through small helper functions returning
+# tuples ran 30% slower in the parallel build, so it is written out.)
+
+
 def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
-    """3x3, stride 1, any dilation, one output channel per task (depthwise layers)."""
+    """3x3, stride 1, any dilation, one output channel per task (depthwise layers); ``w`` is (O, Cg, 9)."""
     batch, out_channels, out_h, out_w = y.shape
     cg, width = w.shape[1], xp.shape[3]
     og = out_channels // groups
@@ -92,73 +110,118 @@ def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compi
         acc = np.empty(rows * width, y.dtype)
         for i0 in range(0, out_h, rows):
             i1 = min(out_h, i0 + rows)
-            a = acc[:(i1 - i0 - 1) * width + out_w]  # the run of outputs rows i0..i1-1 span
-            a[:] = bias[o]
+            a0 = acc[:(i1 - i0 - 1) * width + out_w]  # the run of outputs rows i0..i1-1 cover
+            a0[:] = bias[o]
             for c in range(cg):
-                # slices, not j + offset: numba cannot prove j + offset >= 0, and its
-                # wraparound check would stop the loop from vectorising
                 x = xp[n, c0 + c].reshape(-1)[i0 * width:]
                 s0, s1, s2 = x, x[dw:], x[2 * dw:]
                 s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
                 s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
-                k = w[o, c]
-                k0, k1, k2, k3, k4 = k[0, 0], k[0, 1], k[0, 2], k[1, 0], k[1, 1]
-                k5, k6, k7, k8 = k[1, 2], k[2, 0], k[2, 1], k[2, 2]
-                for j in range(a.size):
-                    a[j] += (k0 * s0[j] + k1 * s1[j] + k2 * s2[j] + k3 * s3[j] + k4 * s4[j]
-                             + k5 * s5[j] + k6 * s6[j] + k7 * s7[j] + k8 * s8[j])
-            for i in range(i0, i1):
-                y[n, o, i, :] = acc[(i - i0) * width:(i - i0) * width + out_w]
+                w00, w01, w02, w03, w04, w05, w06, w07, w08 = w[o, c]
+                for j in range(a0.size):
+                    v0, v1, v2, v3, v4 = s0[j], s1[j], s2[j], s3[j], s4[j]
+                    v5, v6, v7, v8 = s5[j], s6[j], s7[j], s8[j]
+                    a0[j] += ((w00 * v0 + w01 * v1 + w02 * v2) + (w03 * v3 + w04 * v4 + w05 * v5)
+                              + (w06 * v6 + w07 * v7 + w08 * v8))
+            _store_rows(acc, y[n, o], i0, i1, width, out_w)
 
 
 def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
-    """As :func:`_three_by_three`, four output channels per task: each input load feeds 36
-    multiplies instead of 9 (about 30% faster when channels per group are a multiple of 4).
-    ``w`` is (O, Cg, 9)."""
+    """As :func:`_three_by_three`, four output channels per task (channels per group a multiple
+    of 4): each input load feeds 36 multiplies instead of 9."""
     batch, out_channels, out_h, out_w = y.shape
     cg, width = w.shape[1], xp.shape[3]
     og = out_channels // groups
-    quads = out_channels // 4
+    tasks = out_channels // 4
     rows = max(1, FLAT_BLOCK // width)
-    for task in numba.prange(batch * quads):
-        n, o = task // quads, (task % quads) * 4
+    for task in numba.prange(batch * tasks):
+        n, o = task // tasks, (task % tasks) * 4
         c0 = (o // og) * cg
         acc = np.empty((4, rows * width), y.dtype)
         for i0 in range(0, out_h, rows):
             i1 = min(out_h, i0 + rows)
-            span = (i1 - i0 - 1) * width + out_w
+            span = (i1 - i0 - 1) * width + out_w  # the run of outputs rows i0..i1-1 cover
             a0, a1, a2, a3 = acc[0, :span], acc[1, :span], acc[2, :span], acc[3, :span]
-            a0[:], a1[:], a2[:], a3[:] = bias[o], bias[o + 1], bias[o + 2], bias[o + 3]
+            for q in range(4):
+                acc[q, :span] = bias[o + q]
             for c in range(cg):
                 x = xp[n, c0 + c].reshape(-1)[i0 * width:]
                 s0, s1, s2 = x, x[dw:], x[2 * dw:]
                 s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
                 s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
-                # the 36 weights as scalars: read through an array, they would be reloaded
-                # every iteration (the compiler cannot rule out that the sums alias them)
-                p0, q0, r0, t0 = w[o, c, 0], w[o + 1, c, 0], w[o + 2, c, 0], w[o + 3, c, 0]
-                p1, q1, r1, t1 = w[o, c, 1], w[o + 1, c, 1], w[o + 2, c, 1], w[o + 3, c, 1]
-                p2, q2, r2, t2 = w[o, c, 2], w[o + 1, c, 2], w[o + 2, c, 2], w[o + 3, c, 2]
-                p3, q3, r3, t3 = w[o, c, 3], w[o + 1, c, 3], w[o + 2, c, 3], w[o + 3, c, 3]
-                p4, q4, r4, t4 = w[o, c, 4], w[o + 1, c, 4], w[o + 2, c, 4], w[o + 3, c, 4]
-                p5, q5, r5, t5 = w[o, c, 5], w[o + 1, c, 5], w[o + 2, c, 5], w[o + 3, c, 5]
-                p6, q6, r6, t6 = w[o, c, 6], w[o + 1, c, 6], w[o + 2, c, 6], w[o + 3, c, 6]
-                p7, q7, r7, t7 = w[o, c, 7], w[o + 1, c, 7], w[o + 2, c, 7], w[o + 3, c, 7]
-                p8, q8, r8, t8 = w[o, c, 8], w[o + 1, c, 8], w[o + 2, c, 8], w[o + 3, c, 8]
+                w00, w01, w02, w03, w04, w05, w06, w07, w08 = w[o, c]
+                w10, w11, w12, w13, w14, w15, w16, w17, w18 = w[o + 1, c]
+                w20, w21, w22, w23, w24, w25, w26, w27, w28 = w[o + 2, c]
+                w30, w31, w32, w33, w34, w35, w36, w37, w38 = w[o + 3, c]
                 for j in range(span):
                     v0, v1, v2, v3, v4 = s0[j], s1[j], s2[j], s3[j], s4[j]
                     v5, v6, v7, v8 = s5[j], s6[j], s7[j], s8[j]
-                    a0[j] += (p0 * v0 + p1 * v1 + p2 * v2 + p3 * v3 + p4 * v4
-                              + p5 * v5 + p6 * v6 + p7 * v7 + p8 * v8)
-                    a1[j] += (q0 * v0 + q1 * v1 + q2 * v2 + q3 * v3 + q4 * v4
-                              + q5 * v5 + q6 * v6 + q7 * v7 + q8 * v8)
-                    a2[j] += (r0 * v0 + r1 * v1 + r2 * v2 + r3 * v3 + r4 * v4
-                              + r5 * v5 + r6 * v6 + r7 * v7 + r8 * v8)
-                    a3[j] += (t0 * v0 + t1 * v1 + t2 * v2 + t3 * v3 + t4 * v4
-                              + t5 * v5 + t6 * v6 + t7 * v7 + t8 * v8)
+                    a0[j] += ((w00 * v0 + w01 * v1 + w02 * v2) + (w03 * v3 + w04 * v4 + w05 * v5)
+                              + (w06 * v6 + w07 * v7 + w08 * v8))
+                    a1[j] += ((w10 * v0 + w11 * v1 + w12 * v2) + (w13 * v3 + w14 * v4 + w15 * v5)
+                              + (w16 * v6 + w17 * v7 + w18 * v8))
+                    a2[j] += ((w20 * v0 + w21 * v1 + w22 * v2) + (w23 * v3 + w24 * v4 + w25 * v5)
+                              + (w26 * v6 + w27 * v7 + w28 * v8))
+                    a3[j] += ((w30 * v0 + w31 * v1 + w32 * v2) + (w33 * v3 + w34 * v4 + w35 * v5)
+                              + (w36 * v6 + w37 * v7 + w38 * v8))
             for q in range(4):
-                for i in range(i0, i1):
-                    y[n, o + q, i, :] = acc[q, (i - i0) * width:(i - i0) * width + out_w]
+                _store_rows(acc[q], y[n, o + q], i0, i1, width, out_w)
+
+
+def _three_by_three_x8(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+    """Eight output channels per task (channels per group a multiple of 8): 72 multiplies per
+    input load. The weights no longer fit the registers; the multiply-adds read them from the
+    L1 cache. Measured on 8x64x56x56: 149 GFLOP/s against 129 with four and 93 with one."""
+    batch, out_channels, out_h, out_w = y.shape
+    cg, width = w.shape[1], xp.shape[3]
+    og = out_channels // groups
+    tasks = out_channels // 8
+    rows = max(1, FLAT_BLOCK // width)
+    for task in numba.prange(batch * tasks):
+        n, o = task // tasks, (task % tasks) * 8
+        c0 = (o // og) * cg
+        acc = np.empty((8, rows * width), y.dtype)
+        for i0 in range(0, out_h, rows):
+            i1 = min(out_h, i0 + rows)
+            span = (i1 - i0 - 1) * width + out_w  # the run of outputs rows i0..i1-1 cover
+            a0, a1, a2, a3 = acc[0, :span], acc[1, :span], acc[2, :span], acc[3, :span]
+            a4, a5, a6, a7 = acc[4, :span], acc[5, :span], acc[6, :span], acc[7, :span]
+            for q in range(8):
+                acc[q, :span] = bias[o + q]
+            for c in range(cg):
+                x = xp[n, c0 + c].reshape(-1)[i0 * width:]
+                s0, s1, s2 = x, x[dw:], x[2 * dw:]
+                s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
+                s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
+                w00, w01, w02, w03, w04, w05, w06, w07, w08 = w[o, c]
+                w10, w11, w12, w13, w14, w15, w16, w17, w18 = w[o + 1, c]
+                w20, w21, w22, w23, w24, w25, w26, w27, w28 = w[o + 2, c]
+                w30, w31, w32, w33, w34, w35, w36, w37, w38 = w[o + 3, c]
+                w40, w41, w42, w43, w44, w45, w46, w47, w48 = w[o + 4, c]
+                w50, w51, w52, w53, w54, w55, w56, w57, w58 = w[o + 5, c]
+                w60, w61, w62, w63, w64, w65, w66, w67, w68 = w[o + 6, c]
+                w70, w71, w72, w73, w74, w75, w76, w77, w78 = w[o + 7, c]
+                for j in range(span):
+                    v0, v1, v2, v3, v4 = s0[j], s1[j], s2[j], s3[j], s4[j]
+                    v5, v6, v7, v8 = s5[j], s6[j], s7[j], s8[j]
+                    a0[j] += ((w00 * v0 + w01 * v1 + w02 * v2) + (w03 * v3 + w04 * v4 + w05 * v5)
+                              + (w06 * v6 + w07 * v7 + w08 * v8))
+                    a1[j] += ((w10 * v0 + w11 * v1 + w12 * v2) + (w13 * v3 + w14 * v4 + w15 * v5)
+                              + (w16 * v6 + w17 * v7 + w18 * v8))
+                    a2[j] += ((w20 * v0 + w21 * v1 + w22 * v2) + (w23 * v3 + w24 * v4 + w25 * v5)
+                              + (w26 * v6 + w27 * v7 + w28 * v8))
+                    a3[j] += ((w30 * v0 + w31 * v1 + w32 * v2) + (w33 * v3 + w34 * v4 + w35 * v5)
+                              + (w36 * v6 + w37 * v7 + w38 * v8))
+                    a4[j] += ((w40 * v0 + w41 * v1 + w42 * v2) + (w43 * v3 + w44 * v4 + w45 * v5)
+                              + (w46 * v6 + w47 * v7 + w48 * v8))
+                    a5[j] += ((w50 * v0 + w51 * v1 + w52 * v2) + (w53 * v3 + w54 * v4 + w55 * v5)
+                              + (w56 * v6 + w57 * v7 + w58 * v8))
+                    a6[j] += ((w60 * v0 + w61 * v1 + w62 * v2) + (w63 * v3 + w64 * v4 + w65 * v5)
+                              + (w66 * v6 + w67 * v7 + w68 * v8))
+                    a7[j] += ((w70 * v0 + w71 * v1 + w72 * v2) + (w73 * v3 + w74 * v4 + w75 * v5)
+                              + (w76 * v6 + w77 * v7 + w78 * v8))
+            for q in range(8):
+                _store_rows(acc[q], y[n, o + q], i0, i1, width, out_w)
 
 
 def _compiled(kernel):  # type: ignore[no-untyped-def]
@@ -195,8 +258,10 @@ def _launch(kernel: tuple, parallel: bool, *args: object) -> None:
             _WORK_QUEUE.release()
     else:
         kernel[1](*args)
-_GENERAL, _THREE_BY_THREE = _compiled(_general), _compiled(_three_by_three)
-_THREE_BY_THREE_X4 = _compiled(_three_by_three_x4)
+_GENERAL = _compiled(_general)
+# (output channels per task, kernel): the widest that divides the channels per group
+_THREE_BY_THREE = ((8, _compiled(_three_by_three_x8)), (4, _compiled(_three_by_three_x4)),
+                   (1, _compiled(_three_by_three)))
 
 
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -208,11 +273,8 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     bias = np.zeros(w.shape[0], xp.dtype) if bias is None else np.ascontiguousarray(bias, dtype=xp.dtype)
     parallel = 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS
     if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1):
-        if (w.shape[0] // groups) % 4 == 0:
-            _launch(_THREE_BY_THREE_X4, parallel, xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups,
-                    *dilation)
-        else:
-            _launch(_THREE_BY_THREE, parallel, xp, w, bias, y, groups, *dilation)
+        kernel = next(k for per_task, k in _THREE_BY_THREE if (w.shape[0] // groups) % per_task == 0)
+        _launch(kernel, parallel, xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups, *dilation)
     else:
         _launch(_GENERAL, parallel, xp, w, bias, y, groups, stride[0], stride[1], dilation[0], dilation[1])
     return y
@@ -255,11 +317,12 @@ def compile_all(dtype: type = np.float32) -> None:
     """
     x, w, b = np.zeros((1, 4, 5, 5), dtype), np.zeros((4, 4, 3, 3), dtype), np.zeros(4, dtype)
     y, gw = np.empty((1, 4, 3, 3), dtype), np.empty((4, 4, 3, 3), dtype)
+    x8, w8, b8, y8 = x, np.zeros((8, 4, 9), dtype), np.zeros(8, dtype), np.empty((1, 8, 3, 3), dtype)
     with _WORK_QUEUE:  # the parallel copies are called directly here
         for which in (0, 1):
             _GENERAL[which](x, w, b, y, 1, 1, 1, 1, 1)
-            _THREE_BY_THREE[which](x, w, b, y, 1, 1, 1)
-            _THREE_BY_THREE_X4[which](x, w.reshape(4, 4, 9), b, y, 1, 1, 1)
+            for _, kernel in _THREE_BY_THREE:
+                kernel[which](x8, w8, b8, y8, 1, 1, 1)
             _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
 
 
