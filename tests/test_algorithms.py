@@ -117,3 +117,21 @@ def test_peak_memory_is_output_plus_budget() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert peak <= y.nbytes + budget + 2**20, f"peak {peak / 2**20:.1f} MiB for a {y.nbytes / 2**20:.0f} MiB output"
+
+
+@pytest.mark.parametrize("channels,out_channels,dilation", [(6, 6, 1), (4, 8, (2, 1)), (3, 3, 2)])
+def test_depthwise_three_by_three_weight_gradient_matches_autograd(channels, out_channels, dilation) -> None:
+    """The flat-run loops for 3x3 stride-1 weight gradients with one input channel per group
+    (channel multiplier 2 included), on rows that do not fill a vector."""
+    import torch
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, channels, 13, 21), dtype=np.float32)
+    w = rng.standard_normal((out_channels, 1, 3, 3), dtype=np.float32)
+    xt, wt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(w).requires_grad_(True)
+    y = torch.nn.functional.conv2d(xt, wt, padding=1, dilation=dilation, groups=channels)
+    gy = rng.standard_normal(tuple(y.shape), dtype=np.float32)
+    y.backward(torch.from_numpy(gy))
+    gx, gw, _ = cs.conv2d_backward(gy, x, w, padding=1, dilation=dilation, groups=channels)
+    assert_matches(gw, wt.grad.numpy(), "depthwise weight gradient")
+    assert_matches(gx, xt.grad.numpy(), "depthwise input gradient")

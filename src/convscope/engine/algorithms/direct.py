@@ -306,7 +306,56 @@ def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover 
                 gw[o, c, u, v] = total
 
 
-_WEIGHT_GRAD = _compiled(_weight_grad_loops)
+def _weight_grad_3x3(gy, xp, gw, groups, dh, dw):  # pragma: no cover - compiled
+    """The same sums for a 3x3 stride-1 kernel (``gw`` is (O, Cg, 9)), on the flat runs of the
+    forward kernels: each image's grad_output plane is first laid on the padded grid (zeros in
+    the W - out_w junk columns), so the nine taps are nine shifted slices of one long run and
+    one loop of nine vectorised sums does them all (rows of 56 are too short to vectorise well)."""
+    batch, out_channels, out_h, out_w = gy.shape
+    cg, width = gw.shape[1], xp.shape[3]
+    og = out_channels // groups
+    span = (out_h - 1) * width + out_w
+    for pair in numba.prange(out_channels * cg):
+        o, c = pair // cg, pair % cg
+        channel = (o // og) * cg + c
+        g = np.zeros(span, gy.dtype)
+        total = np.zeros(9)  # float64 across images; each image's sums stay in the input's type so they vectorise
+        for n in range(batch):
+            for i in range(out_h):
+                g_row, dst = gy[n, o, i], g[i * width:]
+                for j in range(out_w):
+                    dst[j] = g_row[j]
+            x = xp[n, channel].reshape(-1)
+            s0, s1, s2 = x, x[dw:], x[2 * dw:]
+            s3, s4, s5 = x[dh * width:], x[dh * width + dw:], x[dh * width + 2 * dw:]
+            s6, s7, s8 = x[2 * dh * width:], x[2 * dh * width + dw:], x[2 * dh * width + 2 * dw:]
+            zero = g[0] * 0
+            r0, r1, r2, r3, r4, r5, r6, r7, r8 = zero, zero, zero, zero, zero, zero, zero, zero, zero
+            for j in range(span):
+                a = g[j]
+                r0 += a * s0[j]
+                r1 += a * s1[j]
+                r2 += a * s2[j]
+                r3 += a * s3[j]
+                r4 += a * s4[j]
+                r5 += a * s5[j]
+                r6 += a * s6[j]
+                r7 += a * s7[j]
+                r8 += a * s8[j]
+            total[0] += r0
+            total[1] += r1
+            total[2] += r2
+            total[3] += r3
+            total[4] += r4
+            total[5] += r5
+            total[6] += r6
+            total[7] += r7
+            total[8] += r8
+        for t in range(9):
+            gw[o, c, t] = total[t]
+
+
+_WEIGHT_GRAD, _WEIGHT_GRAD_3X3 = _compiled(_weight_grad_loops), _compiled(_weight_grad_3x3)
 
 
 def compile_all(dtype: type = np.float32) -> None:
@@ -324,12 +373,17 @@ def compile_all(dtype: type = np.float32) -> None:
             for _, kernel in _THREE_BY_THREE:
                 kernel[which](x8, w8, b8, y8, 1, 1, 1)
             _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
+            _WEIGHT_GRAD_3X3[which](y, x, gw.reshape(4, 4, 9), 1, 1, 1)
 
 
 def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], groups: int) -> np.ndarray:
     """The weight gradient by compiled loops: the fast route for depthwise layers."""
     gw = np.empty((gy.shape[1], xp.shape[1] // groups) + tuple(kernel_size), dtype=gy.dtype)
-    _launch(_WEIGHT_GRAD, 2 * gy.size * gw[0].size >= PARALLEL_MIN_FLOPS, np.ascontiguousarray(gy),
-            np.ascontiguousarray(xp), gw, groups, stride[0], stride[1], dilation[0], dilation[1])
+    parallel = 2 * gy.size * gw[0].size >= PARALLEL_MIN_FLOPS
+    gy, xp = np.ascontiguousarray(gy), np.ascontiguousarray(xp)
+    if tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1):
+        _launch(_WEIGHT_GRAD_3X3, parallel, gy, xp, gw.reshape(gw.shape[0], gw.shape[1], 9), groups, *dilation)
+    else:
+        _launch(_WEIGHT_GRAD, parallel, gy, xp, gw, groups, stride[0], stride[1], dilation[0], dilation[1])
     return gw
