@@ -152,8 +152,20 @@ def machine_info() -> dict[str, Any]:
             "platform": platform.platform(), "python": sys.version.split()[0],
             "numpy": version("numpy"), "scipy": version("scipy"), "torch": version("torch"),
             "numba": version("numba"), "torch_threads": TORCH_THREADS,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "blas_kernels": _blas_kernels(),
+            "OPENBLAS_THREAD_TIMEOUT": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+
+
+def _blas_kernels() -> str | None:
+    """The kernel family NumPy's OpenBLAS really runs (``Haswell``: AVX2; ``SkylakeX``: AVX-512),
+    which OPENBLAS_CORETYPE may have forced: the GEMM routes' speed depends on it."""
+    try:
+        from threadpoolctl import threadpool_info  # scikit-learn's dependency
+    except ImportError:
+        return None
+    found = [info.get("architecture") for info in threadpool_info() if info.get("internal_api") == "openblas"]
+    return found[0] if found else None
 
 
 def summary(results: list[CaseResult]) -> dict[str, Any]:
@@ -272,7 +284,7 @@ def _machine_line(m: dict[str, Any]) -> str:
     return "".join([
         (f"Machine: {m['cpu_count']} CPUs ({m['cpus_usable']} usable), {m['platform']}, Python {m['python']}, "
          f"numpy {m['numpy']}, scipy {m['scipy']}, torch {m['torch']} ({m['torch_threads']} threads), "
-         f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}"),
+         f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']} (BLAS kernels: {m.get('blas_kernels')})"),
         "" if load is None else f", load average {load[0]:.2f} at the end",
         "" if steal is None else f", {steal:.1%} of CPU time stolen by the hypervisor",
         "" if others is None else f", other processes used {others:.0%} of the CPUs during the run",

@@ -260,8 +260,8 @@ def _launch(kernel: tuple, parallel: bool, *args: object) -> None:
         kernel[1](*args)
 _GENERAL = _compiled(_general)
 # (output channels per task, kernel): the widest that divides the channels per group
-_THREE_BY_THREE = ((8, _compiled(_three_by_three_x8)), (4, _compiled(_three_by_three_x4)),
-                   (1, _compiled(_three_by_three)))
+_THREE_BY_THREE_X8, _THREE_BY_THREE_X4 = _compiled(_three_by_three_x8), _compiled(_three_by_three_x4)
+_THREE_BY_THREE = _compiled(_three_by_three)
 
 
 def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -273,7 +273,9 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     bias = np.zeros(w.shape[0], xp.dtype) if bias is None else np.ascontiguousarray(bias, dtype=xp.dtype)
     parallel = 2 * y.size * w[0].size >= PARALLEL_MIN_FLOPS
     if w.shape[2:] == (3, 3) and tuple(stride) == (1, 1):
-        kernel = next(k for per_task, k in _THREE_BY_THREE if (w.shape[0] // groups) % per_task == 0)
+        per_group = w.shape[0] // groups  # the widest kernel whose channels per task divide it
+        kernel = _THREE_BY_THREE_X8 if per_group % 8 == 0 else _THREE_BY_THREE_X4 if per_group % 4 == 0 \
+            else _THREE_BY_THREE
         _launch(kernel, parallel, xp, w.reshape(w.shape[0], w.shape[1], 9), bias, y, groups, *dilation)
     else:
         _launch(_GENERAL, parallel, xp, w, bias, y, groups, stride[0], stride[1], dilation[0], dilation[1])
@@ -370,7 +372,7 @@ def compile_all(dtype: type = np.float32) -> None:
     with _WORK_QUEUE:  # the parallel copies are called directly here
         for which in (0, 1):
             _GENERAL[which](x, w, b, y, 1, 1, 1, 1, 1)
-            for _, kernel in _THREE_BY_THREE:
+            for kernel in (_THREE_BY_THREE_X8, _THREE_BY_THREE_X4, _THREE_BY_THREE):
                 kernel[which](x8, w8, b8, y8, 1, 1, 1)
             _WEIGHT_GRAD[which](y, x, gw, 1, 1, 1, 1, 1)
             _WEIGHT_GRAD_3X3[which](y, x, gw.reshape(4, 4, 9), 1, 1, 1)
