@@ -95,7 +95,9 @@ def _store_rows(run, plane, i0, i1, width, out_w):  # pragma: no cover - compile
 # would not vectorise (measured: 10 GFLOP/s instead of 70 on one core). Each sum is three
 # partial sums of three taps: one chain of nine dependent multiply-adds would leave the FMA
 # units waiting on each other. (The same code through small helper functions returning
-# tuples ran 30% slower in the parallel build, so it is written out.)
+# tuples ran 30% slower in the parallel build, so it is written out.) The taps are slices,
+# not x[j + offset]: numba cannot prove j + offset >= 0, and its wraparound check would stop
+# the loop from vectorising.
 
 
 def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
