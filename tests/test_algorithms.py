@@ -119,14 +119,17 @@ def test_peak_memory_is_output_plus_budget() -> None:
     assert peak <= y.nbytes + budget + 2**20, f"peak {peak / 2**20:.1f} MiB for a {y.nbytes / 2**20:.0f} MiB output"
 
 
-@pytest.mark.parametrize("channels,out_channels,dilation", [(6, 6, 1), (4, 8, (2, 1)), (3, 3, 2)])
-def test_depthwise_three_by_three_weight_gradient_matches_autograd(channels, out_channels, dilation) -> None:
+@pytest.mark.parametrize("channels,out_channels,dilation,size", [
+    (6, 6, 1, (13, 21)), (4, 8, (2, 1), (13, 21)), (3, 3, 2, (13, 21)),
+    (16, 16, 1, (64, 64)),  # enough work for the parallel copy of the loops
+])
+def test_depthwise_three_by_three_weight_gradient_matches_autograd(channels, out_channels, dilation, size) -> None:
     """The flat-run loops for 3x3 stride-1 weight gradients with one input channel per group
     (channel multiplier 2 included), on rows that do not fill a vector."""
     import torch
 
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((3, channels, 13, 21), dtype=np.float32)
+    x = rng.standard_normal((3, channels) + size, dtype=np.float32)
     w = rng.standard_normal((out_channels, 1, 3, 3), dtype=np.float32)
     xt, wt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(w).requires_grad_(True)
     y = torch.nn.functional.conv2d(xt, wt, padding=1, dilation=dilation, groups=channels)

@@ -261,7 +261,6 @@ def _launch(kernel: tuple, parallel: bool, *args: object) -> None:
     else:
         kernel[1](*args)
 _GENERAL = _compiled(_general)
-# (output channels per task, kernel): the widest that divides the channels per group
 _THREE_BY_THREE_X8, _THREE_BY_THREE_X4 = _compiled(_three_by_three_x8), _compiled(_three_by_three_x4)
 _THREE_BY_THREE = _compiled(_three_by_three)
 
