@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,dev,notebook]'
 	touch $(STAMP)
 
 # Playwright drives Debian's chromium; Playwright's own browser download is never used.
