@@ -221,12 +221,13 @@ def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions
 
 
 def _register_commands() -> None:
-    from . import cli_experiments, cli_filters, cli_inspect, cli_quiz, cli_serve
+    from . import cli_experiments, cli_filters, cli_inspect, cli_notebooks, cli_quiz, cli_serve
 
     cli_serve.register(app)
     cli_experiments.register(app)
     cli_filters.register(app)
     cli_inspect.register(app)
+    cli_notebooks.register(app)
     cli_quiz.register(app)
 
 

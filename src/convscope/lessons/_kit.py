@@ -66,6 +66,18 @@ class LabResult:
         """True when every check passed."""
         return all(check.ok for check in self.checks)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the program's output as it prints, then each check against torch."""
+        from html import escape
+
+        items = "".join(
+            f"<li>{'&#10003;' if check.ok else '&#10007; FAILED:'} {escape(check.description)} "
+            f"<span style='opacity:.7'>(max |diff| {check.max_abs_diff:.3g})</span></li>" for check in self.checks)
+        verdict = ("no checks ran (is torch installed?)" if not self.checks else
+                   "every number checked against torch" if self.ok else "a check failed")
+        return (f"<div class='convscope-lab'><pre style='margin:0 0 .4em'>{escape(self.text)}</pre>"
+                f"<div><b>{verdict}</b></div><ul style='margin:.2em 0'>{items}</ul></div>")
+
 
 @dataclass(frozen=True)
 class Lab:
