@@ -174,3 +174,15 @@ def test_a_notebook_renders_in_chromium_for_the_readme(executed, tmp_path):
         page.screenshot(path=str(SHOTS / "notebook.png"), full_page=True)
         browser.close()
     assert Path(SHOTS / "notebook.png").stat().st_size > 10_000
+
+
+def test_the_core_library_needs_no_notebook_package():
+    """`import convscope` (and the CLI's notebook writer) load none of the notebook extra."""
+    import subprocess
+    import sys
+
+    code = ("import sys, convscope, convscope.notebooks, convscope.filters, convscope.inspect\n"
+            "from convscope.notebooks import build, notebooks\n[build(spec) for spec in notebooks()]\n"
+            "print(sorted(m for m in ('anywidget', 'ipywidgets', 'nbformat', 'nbclient', 'IPython') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
