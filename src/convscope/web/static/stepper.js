@@ -1,5 +1,6 @@
 // The stepper: every number comes from /api/stepper and /api/stepper/frame (already rounded as
-// float32 shows them); this file only lays them out, moves the window and keeps the requests in order.
+// float32 shows them); stepper-draw.js draws them (as the notebook widget does), this file reads the
+// set-up, moves the window and keeps the requests in order.
 (() => {
 const PRESETS = {
   lesson: ["1 2 0 0\n5 3 0 4\n2 1 3 1\n0 2 1 2", "1 0\n0 -1"],
@@ -11,7 +12,7 @@ const $ = id => document.getElementById(id);
 let setup = null, request = null, index = 0, timer = null, cell = 32;
 let setups = 0, asks = 0;          // request counters: an answer older than the latest is dropped
 const frames = new Map();          // this set-up's frames by index, so stepping back asks nothing
-const taps = [];                   // per channel: the overlay squares that slide over its input
+let parts = [];                    // per channel: the boards and boxes a frame fills (StepperDraw.channels)
 
 function randomPreset() {
   const rows = [];
@@ -47,140 +48,25 @@ function readRequest() {
   };
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function sign(value) { return value > 0 ? "pos" : value < 0 ? "neg" : "zero"; }
-
-function drawBoard(target, rows, classFor) {
-  target.replaceChildren();
-  target.style.gridTemplateColumns = `repeat(${rows[0].length}, var(--cell))`;
-  rows.forEach((row, i) => row.forEach((value, j) => {
-    const square = el("div", "cell " + (classFor ? classFor(i, j, value) : ""), value === null ? "" : String(value));
-    square.dataset.row = i; square.dataset.col = j;
-    target.appendChild(square);
-  }));
-}
-
-function kernelCard(title, rows) {
-  const card = el("figure", "kernel-card");
-  const grid = el("div", "board small");
-  grid.setAttribute("role", "group"); grid.setAttribute("aria-label", title);
-  drawBoard(grid, rows, (i, j, value) => sign(value));
-  card.append(grid, el("figcaption", "", title));
-  return card;
-}
-
 function drawSetup() {
-  // One cell size for every grid: wide enough for the longest number the API sent.
-  const longest = Math.max(...[setup.padded, setup.output, setup.weights].flat(3).map(v => String(v).length));
-  cell = Math.max(30, 7 * longest + 12);
+  cell = StepperDraw.cellSize(setup);
   $("results").style.setProperty("--cell", cell + "px");
-  const channels = $("channels");
-  channels.replaceChildren();
-  taps.length = 0;
-  const [[top, bottom], [left, right]] = setup.padding;  // per side: TensorFlow's "same" may pad one side more
-  setup.padded.forEach((grid, c) => {
-    const card = el("section", "channel-card");
-    card.append(el("h3", "", setup.channels > 1 ? `channel ${c}` : "input, padded"));
-    const row = el("div", "channel-row");
-    const scroll = el("div", "scroll");
-    scroll.setAttribute("aria-label", `channel ${c} of the input`);
-    const input = el("div", "board");
-    input.id = `input-${c}`;
-    input.setAttribute("role", "group");
-    input.setAttribute("aria-label", `channel ${c} of the input, padded by ${top} above, ${bottom} below, ` +
-      `${left} left, ${right} right`);
-    drawBoard(input, grid, (i, j) =>
-      (i < top || j < left || i >= grid.length - bottom || j >= grid[0].length - right ? "pad" : ""));
-    scroll.append(input);
-    const kernels = el("div", "kernels");
-    kernels.append(kernelCard(setup.channels > 1 ? `kernel, channel ${c}` : "kernel", setup.kernel[c]));
-    if (request.flip) kernels.append(kernelCard("turned 180°: this slides", setup.weights[c]));
-    const products = el("div", "products");
-    products.id = `products-${c}`;
-    const subtotal = el("p", "subtotal");
-    subtotal.append(setup.channels > 1 ? `channel ${c} subtotal = ` : "sum of the products = ");
-    const value = el("b");
-    value.id = `subtotal-${c}`;
-    subtotal.append(value);
-    const arith = el("div", "arith");
-    arith.append(el("h4", "", "this window: value × weight"), products, subtotal);
-    row.append(scroll, kernels, arith);
-    card.append(row);
-    channels.append(card);
-    taps.push([]);
-  });
+  parts = StepperDraw.channels($("channels"), setup, { flip: request.flip, ids: true });
   const [oh, ow] = setup.output_shape;
   $("total-title").textContent = setup.channels > 1 ? "add the channels and the bias" : "add the bias";
   $("output-note").textContent = `(${oh} × ${ow})`;
   $("why-title").textContent = `Why is the output ${oh} × ${ow}?`;
-  $("formula").textContent = `height (${setup.input_shape[1]} rows in):\n${setup.explain.height}\n\n`
-    + `width (${setup.input_shape[2]} columns in):\n${setup.explain.width}`;
+  $("formula").textContent = StepperDraw.formula(setup);
   $("code").textContent = setup.code;
   $("scrub").max = String(setup.frames - 1);
 }
 
-function markWide() {
-  // a grid wider than the screen scrolls inside its box: such a box takes the focus, so keys can scroll it
-  for (const scroll of document.querySelectorAll("#results .scroll")) {
-    if (scroll.scrollWidth > scroll.clientWidth) { scroll.tabIndex = 0; scroll.setAttribute("role", "region"); }
-    else { scroll.removeAttribute("tabindex"); scroll.removeAttribute("role"); }
-  }
-}
-
-function placeTaps(c, cells) {
-  const board = $(`input-${c}`);
-  while (taps[c].length < cells.length) {
-    const tap = el("div", "tap");
-    tap.setAttribute("aria-hidden", "true");
-    tap.append(el("span", "weight"));
-    board.append(tap);
-    taps[c].push(tap);
-  }
-  cells.forEach((item, k) => {
-    // a new square appears in place; a moved one glides (the CSS transition on transform)
-    taps[c][k].style.transform = `translate(${item.col * cell}px, ${item.row * cell}px)`;
-    taps[c][k].firstChild.textContent = "×" + item.weight;
-  });
-}
-
-function drawProducts(c, cells) {
-  const box = $(`products-${c}`);
-  box.style.gridTemplateColumns = `repeat(${setup.weights[c][0].length}, auto)`;
-  box.replaceChildren(...cells.map(item => {
-    const square = el("div", "product");
-    square.append(el("span", "", `${item.value} × ${item.weight}`), el("b", "", String(item.product)));
-    return square;
-  }));
-}
-
-function term(value) { return value < 0 ? `(${value})` : String(value); }
-
 function drawFrame(frame) {
-  for (let c = 0; c < setup.channels; c++) {
-    const cells = frame.cells.filter(item => item.channel === c);
-    placeTaps(c, cells);
-    drawProducts(c, cells);
-    $(`subtotal-${c}`).textContent = String(frame.subtotals[c]);
-  }
-  const line = $("total-line");
-  line.replaceChildren(
-    (setup.channels > 1 ? "subtotals " : "sum ") + frame.subtotals.map(term).join(" + ") + ` + bias ${term(frame.bias)} = `);
-  const total = el("b", "current-text", String(frame.total));
-  total.id = "total";
-  line.append(total, ` → output row ${frame.row}, column ${frame.col}`);
-  const ow = setup.output_shape[1];
-  drawBoard($("output-board"), setup.output.map((row, i) => row.map((v, j) => (i * ow + j <= index ? v : null))),
-    (i, j) => (i * ow + j === index ? "current" : i * ow + j < index ? "done" : "todo"));
+  StepperDraw.drawFrame(parts, setup, frame, index, cell, { line: $("total-line"), output: $("output-board"), ids: true });
   $("scrub").value = String(index);
   $("scrub").setAttribute("aria-valuetext", `step ${index + 1} of ${setup.frames}: row ${frame.row}, column ${frame.col}`);
   $("readout").textContent = `Step ${index + 1} of ${setup.frames}: output row ${frame.row}, column ${frame.col} = ${frame.total}`;
-  markWide();
+  StepperDraw.markWide($("results"));
 }
 
 async function show(target) {
