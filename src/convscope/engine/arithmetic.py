@@ -364,14 +364,55 @@ def transposed_output_size(size: int, kernel_size: int, stride: int = 1, padding
     return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
 
 
+class Explanation(str):
+    """The text of :func:`explain_output_size`: a plain ``str`` everywhere (print, ``==``, JSON),
+    with the numbers kept as attributes and, in a notebook, the steps as styled HTML.
+
+    ``out``: the output size; ``before``, ``after``: the padding on each side; ``uncovered``:
+    how many input positions no window reads. ``roles`` names each line's part: "note" (how a
+    padding string resolves), "formula", "step", "result" (the line that gives ``out``),
+    "windows" (where the windows start) or "warning".
+    """
+
+    # a str subclass cannot have __slots__; the attributes live in __dict__ (pickled with it)
+    out: int
+    before: int
+    after: int
+    uncovered: int
+    roles: tuple[str, ...]
+
+    def __new__(cls, text: str = "", *, out: int = 0, before: int = 0, after: int = 0, uncovered: int = 0,
+                roles: tuple[str, ...] = ()) -> Explanation:
+        self = super().__new__(cls, text)
+        self.out, self.before, self.after, self.uncovered = out, before, after, uncovered
+        self.roles = tuple(roles) or ("step",) * len(text.splitlines())
+        return self
+
+    def _repr_html_(self) -> str:
+        """The steps as they print, the line giving the output size highlighted, warnings in
+        amber. Inline styles only: the engine imports nothing outside the standard library."""
+        from html import escape
+
+        styles = {"formula": "font-weight:bold", "result": "font-weight:bold;background:#dff0d8;color:#1b5e20",
+                  "note": "color:#555", "windows": "color:#555",
+                  "warning": "display:inline-block;white-space:pre-wrap;background:#fff3cd;color:#7a4b00;"
+                             "border-left:3px solid #e0a800;padding:0 .4em"}
+        body = "\n".join(f"<span class='convscope-{role}' style='{styles.get(role, '')}'>{escape(line)}</span>"
+                         for role, line in zip(self.roles, self.splitlines()))
+        return (f"<div class='convscope convscope-explanation'><div><b>output size: {self.out}</b></div>"
+                f"<pre style='margin:.2em 0;line-height:1.35'>{body}</pre></div>")
+
+
 def explain_output_size(size: int, kernel_size: int, stride: int = 1,
-                        padding: int | str | tuple[int, int] = 0, dilation: int = 1, ceil_mode: bool = False) -> str:
+                        padding: int | str | tuple[int, int] = 0, dilation: int = 1,
+                        ceil_mode: bool = False) -> Explanation:
     """Explain, step by step, how one axis's output size comes out.
 
     ``padding``: an int (both sides), a (before, after) pair, or a string as :func:`output_size`.
 
     The text gives the formula, the numbers put in, the rounding, and a warning when the
-    last rows (or columns) of the input are never covered by any window.
+    last rows (or columns) of the input are never covered by any window. It is an
+    :class:`Explanation`: a ``str`` that a notebook shows as HTML.
 
     Examples
     --------
@@ -403,33 +444,35 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
     numerator = size + before + after - span
     quotient = numerator / stride
     rounded = math.ceil(quotient) if ceil_mode else math.floor(quotient)
-    lines = [formula, f"    = {numbers}", f"    = {rounding}({numerator} / {stride}) + 1"]
+    lines = [("formula", formula), ("step", f"    = {numbers}"), ("step", f"    = {rounding}({numerator} / {stride}) + 1")]
     if numerator % stride:
-        lines.append(f"    = {rounding}({quotient:g}) + 1")
-    lines.append(f"    = {rounded} + 1 = {rounded + 1}")
+        lines.append(("step", f"    = {rounding}({quotient:g}) + 1"))
+    lines.append(("result", f"    = {rounded} + 1 = {rounded + 1}"))
     if rounded + 1 != out:
-        lines.append(f"ceil_mode drops the last window because it would start in the right "
-                     f"padding: out = {out}")
+        lines[-1] = ("step", lines[-1][1])  # not the answer after all: the next line is
+        lines.append(("result", f"ceil_mode drops the last window because it would start in the right "
+                                f"padding: out = {out}"))
     if padding == "same":
-        lines.insert(0, f'padding="same" pads {before} before and {after} after '
-                        f"(total dilation*(kernel_size-1) = {before + after}).")
+        lines.insert(0, ("note", f'padding="same" pads {before} before and {after} after '
+                                 f"(total dilation*(kernel_size-1) = {before + after})."))
     elif padding in ("same_upper", "same_lower"):
         extra = "after" if padding == "same_upper" else "before"
-        lines.insert(0, f'padding="{padding}" (TensorFlow\'s "same" is same_upper): ceil({size} / {stride}) = '
-                        f"{-(-size // stride)} outputs need {before + after} padding: {before} before, {after} after "
-                        f"(an odd total puts the extra one {extra}).")
+        lines.insert(0, ("note", f'padding="{padding}" (TensorFlow\'s "same" is same_upper): ceil({size} / {stride}) '
+                                 f"= {-(-size // stride)} outputs need {before + after} padding: {before} before, "
+                                 f"{after} after (an odd total puts the extra one {extra})."))
     # Window positions in input coordinates (negative = left padding).
     first, last_start = -before, (out - 1) * stride - before
     starts = f"{first}" if out == 1 else (f"{first}, {first + stride}" if out == 2 else
                                           f"{first}, {first + stride}, ..., {last_start}")
     last_end = last_start + span - 1
     padded_note = f" (positions below 0 or above {size - 1} are padding)" if before or after else ""
-    lines.append(f"The {out} window{'s' if out > 1 else ''} start at {starts}; the last one "
-                 f"covers input positions {last_start}..{last_end}{padded_note}.")
+    lines.append(("windows", f"The {out} window{'s' if out > 1 else ''} start at {starts}; the last one "
+                             f"covers input positions {last_start}..{last_end}{padded_note}."))
     uncovered = size - 1 - last_end
     if uncovered > 0:
         where = (f"position {size - 1}" if uncovered == 1 else f"positions {last_end + 1}..{size - 1}")
-        lines.append(f"Warning: input {where} {'is' if uncovered == 1 else 'are'} never covered by a "
-                     f"window: the {rounding} drops {uncovered} position{'s' if uncovered > 1 else ''}. "
-                     "Pad the input or change the stride if it matters.")
-    return "\n".join(lines)
+        lines.append(("warning", f"Warning: input {where} {'is' if uncovered == 1 else 'are'} never covered by a "
+                                 f"window: the {rounding} drops {uncovered} position{'s' if uncovered > 1 else ''}. "
+                                 "Pad the input or change the stride if it matters."))
+    return Explanation("\n".join(line for _, line in lines), out=out, before=before, after=after,
+                       uncovered=max(uncovered, 0), roles=tuple(role for role, _ in lines))
