@@ -64,6 +64,23 @@ class Diagnosis:
         return [f"fails at {self.layer} ({self.layer_type}) with input {shape}",
                 f"torch says: {self.error}", f"problem: {self.problem}", f"fix: {self.fix}"]
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the verdict, :meth:`lines` (what torch said, the problem, the fix), each
+        remedy's code, and the trace (up to the failing layer when the pass failed)."""
+        from ..display import block, code, details, escape
+
+        if self.ok:
+            return block("diagnosis", f"<div class='convscope-ok'><b>{escape(self.lines()[0])}</b></div>"
+                                      f"{details('the trace', self.trace.to_html(styled=False))}")
+        headline, *rest = self.lines()
+        items = "".join(f"<li>{escape(line)}</li>" for line in rest)
+        remedies = "".join(f"<li>{escape(r.text)} <span class='convscope-muted'>({escape(r.kind)} at "
+                           f"<code>{escape(r.target)}</code>)</span>{code(r.code)}</li>" for r in self.remedies)
+        remedies = f"<div><b>remedies</b></div><ul>{remedies}</ul>" if remedies else ""
+        partial = details("the trace up to the failure", self.trace.to_html(styled=False))
+        return block("diagnosis", f"<div class='convscope-bad'><b>{escape(headline)}</b></div><ul>{items}</ul>"
+                                  f"{remedies}{partial}")
+
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "layer": self.layer, "layer_type": self.layer_type,
                 "input_shape": None if self.input_shape is None else list(self.input_shape), "error": self.error,

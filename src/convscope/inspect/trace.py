@@ -234,6 +234,29 @@ class Trace:
         lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
         return "\n".join(lines + [""] + [f"- {line}" for line in self.footer()])
 
+    def to_html(self, depth: int | None = None, styled: bool = True) -> str:
+        """The table of :meth:`columns` as HTML (one ``<tr>`` per visible row, nested layers
+        indented as in the printed table), then the totals and notes of :meth:`footer`
+        (``styled=False``: without the style block, for a page that already has it)."""
+        from ..display import Html, block, escape, table
+
+        header, cells = self.columns(depth)
+        rows = self.visible(depth)
+        for row, line in zip(rows, cells):
+            # the text table indents with spaces, which HTML collapses: indent with CSS instead
+            line[0] = Html(f"<span style='padding-left:{row.depth - 1}em' title='{escape(row.name, quote=True)}'>"
+                           f"{escape(line[0].strip())}</span>")
+        numeric = ("params", "mult-adds", "jump", "start")
+        scroll = " style='max-height:40em;overflow:auto'" if len(cells) > AUTO_DEPTH_ROWS else ""
+        error = f"<div class='convscope-warning'>the pass failed: {escape(self.error)}</div>" if self.error else ""
+        footer = "".join(f"<div class='convscope-muted'>{escape(line)}</div>" if i else f"<div>{escape(line)}</div>"
+                         for i, line in enumerate(self.footer()))
+        return block("trace", f"<div><b>{escape(self.model)}</b> on input {escape(_shape(self.input_shape))}</div>"
+                              f"{error}<div{scroll}>{table(header, cells, numeric)}</div>{footer}", styled)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def to_rich(self, depth: int | None = None, width: int | None = None, notes: list[str] | None = None) -> Any:
         """The table (fitted to ``width`` characters when given: :meth:`fitted`), then the totals
         and the notes (``notes``: the caller's, e.g. the depth it chose)."""
