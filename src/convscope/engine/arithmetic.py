@@ -444,7 +444,8 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
     numerator = size + before + after - span
     quotient = numerator / stride
     rounded = math.ceil(quotient) if ceil_mode else math.floor(quotient)
-    lines = [("formula", formula), ("step", f"    = {numbers}"), ("step", f"    = {rounding}({numerator} / {stride}) + 1")]
+    lines = [("formula", formula), ("step", f"    = {numbers}"),
+             ("step", f"    = {rounding}({numerator} / {stride}) + 1")]
     if numerator % stride:
         lines.append(("step", f"    = {rounding}({quotient:g}) + 1"))
     lines.append(("result", f"    = {rounded} + 1 = {rounded + 1}"))
