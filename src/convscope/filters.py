@@ -27,7 +27,8 @@ Borders: the engine's padding modes are PyTorch's, and their SciPy names differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -284,6 +285,22 @@ class Gradient:
     def orientation(self) -> np.ndarray:
         return np.arctan2(self.dy, self.dx)
 
+    def _panels(self) -> list[tuple[str, Display, bool]]:
+        return [("dx", to_display(self.dx, signed=True), False), ("dy", to_display(self.dy, signed=True), False),
+                ("magnitude", to_display(self.magnitude, signed=False), False)]
+
+    def _repr_png_(self) -> bytes:
+        from .display import figure_png
+
+        return figure_png(_panels_figure(self._panels()))
+
+    def _repr_html_(self) -> str:
+        """In a notebook: dx, dy (0 = grey) and the magnitude side by side, each with its range."""
+        from .display import block, escape, img
+
+        ranges = "".join(f"<li>{escape(name)}: {escape(shown.range_text)}</li>" for name, shown, _ in self._panels())
+        return block("gradient", f"{img(self._repr_png_(), 'gradient: dx, dy, magnitude')}<ul>{ranges}</ul>")
+
 
 def gradient(image: np.ndarray, operator: str = "sobel", padding_mode: str = "reflect") -> Gradient:
     """The brightness gradient by Sobel, Prewitt or Scharr (grey images; colour is turned to grey).
@@ -311,11 +328,17 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Filtered:
-    """One kernel on one image, as the gallery, the CLI and the web lab show it."""
+    """One kernel on one image, as the gallery, the CLI and the web lab show it.
+
+    ``source``: the image the kernel ran on (:func:`show` fills it: the grey version of a colour
+    image for a detector), so a notebook can show input and output side by side; None when not
+    known. It is left out of ``repr`` and ``==``, which stay as they were.
+    """
 
     kernel: Kernel
     response: np.ndarray   # (H, W), or (H, W, C) for an image-like kernel on a colour image
     display: Display
+    source: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def low(self) -> float:
@@ -324,6 +347,65 @@ class Filtered:
     @property
     def high(self) -> float:
         return self.display.high
+
+    def _panels(self) -> list[tuple[str, Display, bool]]:
+        """(title, display, whether it is a colour image) for the input, if known, and the response."""
+        panels = [] if self.source is None else [("input", to_display(self.source, signed=False),
+                                                  self.source.ndim == 3)]
+        return panels + [(self.kernel.name, self.display, self.response.ndim == 3)]
+
+    def _repr_png_(self) -> bytes:
+        """The input (when known) and the response, each with its colour bar and range."""
+        from .display import figure_png
+
+        return figure_png(_panels_figure(self._panels()))
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the kernel's weights, the picture of :meth:`_repr_png_` and the range."""
+        from .display import block, escape, img, table
+
+        k = self.kernel
+        if k.weights.size <= 15 * 15:
+            columns = [str(j) for j in range(k.weights.shape[1])]
+            weights = table(columns, [[f"{v:.4g}" for v in row] for row in k.weights], numeric=columns)
+        else:
+            weights = f"<div>{k.weights.shape[0]}x{k.weights.shape[1]} weights</div>"
+        d = self.display
+        scale = (f"; colours: 0 = grey, blue down to -{d.scale:.3g}, red up to +{d.scale:.3g} (the 99.5th "
+                 "percentile of |value|; the rarer extremes saturate)") if d.signed else ""
+        return block("filtered", f"<div><b>{escape(k.name)}</b>: {escape(k.responds_to)}</div>"
+                                 f"<div style='display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap'>"
+                                 f"<div>{weights}</div>{img(self._repr_png_(), f'{k.name} response')}</div>"
+                                 f"<div class='convscope-range'>{escape(d.range_text)}{escape(scale)}</div>")
+
+
+def _panels_figure(panels: list[tuple[str, Display, bool]]) -> Any:
+    """Panels side by side, each titled with its range and given a colour bar: a signed map's
+    blue-grey-red scale from -scale to +scale, an unsigned one's black-white from low to high (a
+    colour image has none). The figure is not pyplot's (:func:`convscope.plots.new_figure`):
+    nothing to close, nothing kept once it is dropped."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+
+    from .images import _NEGATIVE, _POSITIVE, _ZERO
+    from .plots import subplots
+
+    figure, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.9), squeeze=False)
+    signed_map = LinearSegmentedColormap.from_list("convscope-signed", [_NEGATIVE / 255, _ZERO / 255,
+                                                                        _POSITIVE / 255])
+    for axis, (title, shown, colour) in zip(axes[0], panels):
+        axis.imshow(shown.rgb)
+        axis.set_title(f"{title}\n{shown.range_text}", fontsize=9)
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if shown.signed:
+            bar = ScalarMappable(Normalize(-shown.scale, shown.scale), signed_map)
+        elif not colour:  # black at low, white at high (to_display's grey; a flat image spans 1)
+            bar = ScalarMappable(Normalize(shown.low, shown.low + shown.scale), "gray")
+        else:
+            continue
+        figure.colorbar(bar, ax=axis, fraction=0.046, pad=0.04)
+    return figure
 
 
 def show(image: np.ndarray, kernel: Kernel | str | np.ndarray | list, padding_mode: str = "reflect",
@@ -337,7 +419,7 @@ def show(image: np.ndarray, kernel: Kernel | str | np.ndarray | list, padding_mo
     k = as_kernel(kernel)
     source = luma(image) if k.signed else _as_image(image)
     response = apply(source, k, padding_mode, flip)
-    return Filtered(k, response, to_display(response, signed=k.signed))
+    return Filtered(k, response, to_display(response, signed=k.signed), source)
 
 
 def read_kernel_file(path: str) -> Kernel:
