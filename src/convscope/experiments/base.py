@@ -141,6 +141,29 @@ class Result:
         lines += [""] + [f"![{stem}]({stem}.png)" for stem in self.figures]
         return "\n".join(lines) + "\n"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the claim, the verdict, each check, every metric with its interval (as in
+        README.md's table), and the figures as embedded PNGs (left open: :meth:`write` may follow)."""
+        from ..display import block, escape, figure_img, table
+
+        state = "holds" if self.holds else "does not hold"
+        seeds = self.seeds
+        checks = "".join(f"<li class='convscope-{'ok' if c.holds else 'bad'}'>"
+                         f"{'&#10003;' if c.holds else '&#10007;'} {escape(c.line())}</li>" for c in self.checks)
+        rows = [[name, f"{s.mean:.4g}", f"{s.sd:.2g}" if s.n > 1 else "-",
+                 f"[{s.low:.4g}, {s.high:.4g}]" if s.n > 1 else "- (one seed)", s.n] for name, s in self.stats.items()]
+        metrics = table(["metric", "mean", "sd", "95% interval", "seeds"], rows, numeric=("mean", "sd", "seeds"))
+        figures = "".join(f"<figure style='margin:.5em 0'>{figure_img(figure, stem)}"
+                          f"<figcaption class='convscope-muted'>{escape(stem)}</figcaption></figure>"
+                          for stem, figure in self.figures.items())
+        return block("result", f"<h4 style='margin:.2em 0'>{escape(self.experiment)}</h4>"
+                               f"<div><b>Claim:</b> {escape(self.claim)}</div>"
+                               f"<div class='convscope-{'ok' if self.holds else 'bad'}'><b>Verdict ({state}):</b> "
+                               f"{escape(self.verdict)}</div><ul>{checks}</ul>"
+                               f"<div class='convscope-muted'>{'quick' if self.quick else 'full'} budget, "
+                               f"{len(seeds)} seed(s) ({escape(', '.join(map(str, seeds)))}), {self.seconds:.1f} s; "
+                               f"{escape(TEST)}</div>{metrics}{figures}")
+
     def write(self, out: str | Path) -> Path:
         """results.json, README.md and one PNG per figure (the figures are closed afterwards)."""
         from ..plots import save_figure

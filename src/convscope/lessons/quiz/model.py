@@ -36,6 +36,20 @@ class Question:
         """Whether choice ``index`` (0-based) is right."""
         return index == self.answer_index
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the question, the choices lettered A, B, C, ..., and the answer with its
+        explanation folded in a <details> (closed), so the reader can try first."""
+        from ...display import block, escape
+
+        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[self.answer_index]
+        choices = "".join(f"<li>{escape(choice)}</li>" for choice in self.choices)
+        return block("question", f"<div class='convscope-muted'>{escape(self.topic)} &middot; "
+                                 f"{escape(self.difficulty)}</div>"
+                                 f"<div style='white-space:pre-wrap'><b>{escape(self.question)}</b></div>"
+                                 f"<ol type='A'>{choices}</ol>"
+                                 f"<details><summary>answer</summary><div><b>{letter}. {escape(self.answer)}</b></div>"
+                                 f"<div style='white-space:pre-wrap'>{escape(self.explanation)}</div></details>")
+
     def to_dict(self, with_facts: bool = False) -> dict[str, Any]:
         data = asdict(self)
         data.pop("ident")
