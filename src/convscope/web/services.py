@@ -118,6 +118,54 @@ def _sides(request: Any, x: np.ndarray, w: np.ndarray) -> tuple[tuple[int, int],
                            size=x.shape[1:])
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy or torch scalar as the Python number the schema's strict fields take; the rest kept."""
+    import numbers
+
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _plain_grid(value: Any, name: str, limit: int) -> Any:
+    """An array's values as nested lists, refused by its shape first: a huge array is never copied."""
+    shape = tuple(getattr(value, "shape", ()))
+    if len(shape) in (2, 3) and (max(shape[-2:]) > limit or (len(shape) == 3 and shape[0] > 3)):
+        raise RequestError(f"the {name} is too large", expected=f"1-3 channels of at most {limit}x{limit}",
+                           got=f"shape {shape}", fix=f"use at most {limit} rows and columns")
+    return np.asarray(value).tolist() if shape else value
+
+
+def stepper_request(input: Any, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                    padding_mode: Any = "zeros", flip: Any = False, bias: Any = 0.0, index: Any = 0) -> Any:
+    """The stepper's request from plain values (lists, NumPy arrays, torch tensors, NumPy scalars), as
+    the notebook widget makes it: checked by the API's own schema, so both take the same settings, and
+    a refusal said as a :class:`RequestError` (what was expected, what came) instead of pydantic's."""
+    from pydantic import ValidationError
+
+    from .schemas import FrameRequest
+
+    values = dict(input=_plain_grid(input, "input", MAX_GRID), kernel=_plain_grid(kernel, "kernel", MAX_KERNEL),
+                  stride=_plain(stride), padding=_plain(padding), dilation=_plain(dilation),
+                  padding_mode=padding_mode, flip=_plain(flip), bias=_plain(bias), index=_plain(index))
+    try:
+        return FrameRequest(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = first["loc"][0]
+        wanted = [e["msg"].removeprefix("Input should be ") for e in error.errors() if e["loc"][0] == name]
+        raise RequestError(f"the stepper's {name} is not one it takes", expected=" or ".join(dict.fromkeys(wanted)),
+                           got=repr(values[name])[:80], fix=f"e.g. {name}={_EXAMPLES.get(name, '1')}") from None
+
+
+_EXAMPLES = {"input": "[[1, 2], [3, 4]]", "kernel": "[[1, 0], [0, -1]]", "padding": "1 or padding='same_upper'",
+             "padding_mode": "'zeros'", "flip": "True", "bias": "0.5", "index": "0"}
+
+
 def _stepper_code(request: Any, x: np.ndarray, w: np.ndarray, sides: tuple[tuple[int, int], ...], bias: float) -> str:
     """The PyTorch lines that compute the same output; torch has no "same" at a stride, so F.pad does it."""
     (top, bottom), (left, right) = sides
