@@ -114,6 +114,8 @@ def test_the_stepper_steps_and_shows_torchs_products_and_sums(browser, width):
         wait_step(page, 1, 9)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"widget-stepper-{width}.png"), full_page=True)
+        if width == 1280:  # the widget alone, for the README
+            page.locator("#host").screenshot(path=str(SHOTS / "widget-stepper.png"))
         assert page.evaluate("document.documentElement.scrollWidth") <= width   # readable without side-scrolling
         for step in range(1, 10):
             if step > 1:
