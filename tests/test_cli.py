@@ -157,3 +157,14 @@ def test_console_script_runs_a_lab():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("size_lab\ninput: (1, 1, 6, 6)\noutput: (1, 2, 3, 3)\n")
+
+
+def test_python_dash_m_convscope_is_the_same_command_line():
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "convscope", "size", "28", "-k", "3", "--stride", "2"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "= 12 + 1 = 13" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "convscope", "size", "x", "-k", "3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
