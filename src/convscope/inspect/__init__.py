@@ -4,9 +4,11 @@ Every shape and receptive-field formula comes from :mod:`convscope.engine.arithm
 """
 
 from .doctor import Diagnosis, doctor
+from .explore import Exploration, explore
 from .loading import ModelLoadError, load_model
 from .stack import StackError, StackReport, parse_shape, shape_stack
 from .trace import LayerRow, Trace, trace
 
-__all__ = ["Diagnosis", "LayerRow", "ModelLoadError", "StackError", "StackReport", "Trace", "doctor", "load_model",
+__all__ = ["Diagnosis", "Exploration", "LayerRow", "ModelLoadError", "StackError", "StackReport", "Trace", "doctor",
+           "explore", "load_model",
            "parse_shape", "shape_stack", "trace"]

@@ -1,0 +1,161 @@
+"""convscope.inspect.explore on a residual CNN: every number against the model's own forward
+(hooks registered here), autograd for the receptive field, torch for the engine check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from convscope.engine.errors import ConvScopeError
+from convscope.inspect import explore, trace
+
+
+class Block(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.relu(x + self.conv2(self.relu(self.conv1(x))))
+
+
+class Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.act = nn.ReLU()
+        self.block = Block(8)
+        self.down = nn.Conv2d(8, 16, 3, stride=2)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = self.down(self.block(self.act(self.bn(self.stem(x)))))
+        return self.head(self.pool(x).flatten(1))
+
+
+@pytest.fixture(scope="module")
+def setup():
+    torch.manual_seed(0)
+    model = Residual().eval()
+    x = torch.randn(1, 3, 33, 33)
+    captured = {}
+    handles = [module.register_forward_hook(lambda m, i, o, name=name: captured.update({name: (i[0], o)}))
+               for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
+    with torch.no_grad():
+        output = model(x)
+    for handle in handles:
+        handle.remove()
+    return model, x, captured, output, explore(model, x)
+
+
+CONVS = ["stem", "block.conv1", "block.conv2", "down"]
+
+
+def test_the_layers_are_the_models_leaves_with_torchs_shapes(setup):
+    model, x, captured, _, ex = setup
+    names = [layer.name for layer in ex.layers]
+    assert [n for n in names if n in CONVS] == CONVS
+    for name in CONVS:
+        layer = next(layer for layer in ex.layers if layer.name == name)
+        assert layer.is_conv and layer.has_maps and layer.output_shape == tuple(captured[name][1].shape)
+        assert layer.params == sum(p.numel() for p in model.get_submodule(name).parameters())
+    assert next(layer for layer in ex.layers if layer.name == "head").has_maps is False
+
+
+@pytest.mark.parametrize("name", CONVS)
+def test_activations_and_maps_are_the_models_own_outputs(setup, name):
+    _, _, captured, _, ex = setup
+    expected = captured[name][1][0].numpy()
+    np.testing.assert_array_equal(ex.activation(name), expected)
+    page = ex.maps(name, count=64)
+    assert page["channels"] == expected.shape[0] and len(page["maps"]) == expected.shape[0]
+    for shown in page["maps"]:
+        channel = expected[shown["channel"]]
+        assert shown["min"] == pytest.approx(float(channel.min())) and shown["max"] == pytest.approx(float(channel.max()))
+        assert tuple(shown["peak"]) == np.unravel_index(int(channel.argmax()), channel.shape)
+        assert shown["image"].startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("name", CONVS)
+def test_the_receptive_field_box_matches_the_trace_and_autograd(setup, name):
+    model, x, _, _, ex = setup
+    unit = ex.unit(name, 1)
+    row = next(row for row in trace(model, x).rows if row.name == name)
+    (r0, r1), (c0, c1) = unit["field"]["rows"], unit["field"]["cols"]
+    assert r1 - r0 + 1 == row.rf[0].size and r0 == row.rf[0].first(unit["peak"][0])
+    assert c0 == row.rf[1].first(unit["peak"][1])
+    # independently: the unit's value depends on no input outside its box
+    probe = x.clone().requires_grad_(True)
+    out = {}
+    handle = model.get_submodule(name).register_forward_hook(lambda m, i, o: out.update(y=o))
+    model(probe)
+    handle.remove()
+    out["y"][0, 1, unit["peak"][0], unit["peak"][1]].backward()
+    grad = probe.grad[0].abs().sum(0)
+    (b0, b1), (d0, d1) = unit["box"]
+    outside = grad.clone()
+    outside[b0:b1 + 1, d0:d1 + 1] = 0
+    assert float(outside.max()) == 0.0 and float(grad.max()) > 0
+    np.testing.assert_allclose(unit["kernels"], model.get_submodule(name).weight[1].detach().numpy(), atol=1e-6)
+
+
+def test_the_engine_reproduces_every_convolution(setup):
+    model, _, captured, _, ex = setup
+    checks = ex.engine_checks()
+    assert [c["layer"] for c in checks["checks"]] == CONVS
+    for check in checks["checks"]:
+        layer_input, layer_output = captured[check["layer"]]
+        torch_again = model.get_submodule(check["layer"])(layer_input).detach()
+        assert torch.equal(torch_again, layer_output)
+        assert check["supported"] and check["max_abs_diff"] < 1e-4
+    assert ex.engine_check("act") == {"layer": "act", "supported": False, "why": "ReLU is not a convolution"}
+
+
+def test_the_prediction_is_torchs_softmax(setup):
+    _, _, _, output, ex = setup
+    expected = torch.softmax(output, 1)[0].numpy()
+    np.testing.assert_allclose(ex.prediction["probabilities"], expected, rtol=1e-6)
+    assert ex.prediction["top"][0][0] == int(expected.argmax())
+
+
+def test_paging_and_the_errors_say_what_to_do(setup):
+    *_, ex = setup
+    assert [m["channel"] for m in ex.maps("down", start=8, count=8)["maps"]] == list(range(8, 16))
+    with pytest.raises(ConvScopeError, match="no layer named 'nope'.*stem"):
+        ex.maps("nope")
+    with pytest.raises(ConvScopeError, match="has no feature maps"):
+        ex.maps("head")
+    with pytest.raises(ConvScopeError, match="count from 1 to 64"):
+        ex.maps("stem", count=65)
+    with pytest.raises(ConvScopeError, match="a channel from 0 to 7"):
+        ex.unit("stem", 8)
+
+
+def test_the_model_is_left_as_it_was():
+    model = Residual().train()
+    model.stem.weight.requires_grad_(False)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ex = explore(model, (1, 3, 16, 16))
+    ex.maps("stem")
+    assert model.training and not model.stem.weight.requires_grad
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key   # batch-norm running stats untouched
+
+
+def test_the_notebook_display_lists_every_layer(setup):
+    *_, ex = setup
+    html = ex._repr_html_()
+    for layer in ex.layers:
+        assert f"<td>{layer.name}</td>" in html
+    assert "data:image/png;base64," in html
+
+
+def test_one_example_only():
+    with pytest.raises(ConvScopeError, match="one example"):
+        explore(Residual(), (2, 3, 16, 16))
