@@ -44,15 +44,35 @@ def serve_command(host: Annotated[str, typer.Option("--host", help="Where to lis
                   allow_host: Annotated[list[str] | None, typer.Option(
                       "--allow-host", help="Another host name the lab may be reached by (repeatable; '*' for any). "
                       "Requests naming any other host are refused, so a web page cannot rebind its own name to the "
-                      "lab.")] = None) -> None:
+                      "lab.")] = None,
+                  model: Annotated[str | None, typer.Option(
+                      "--model", metavar="FILE.py:NAME", help="Your own model for the lab: a file and the class, "
+                      "instance or function in it (or package.module:attr). The file is executed, as `convscope "
+                      "trace` does: only run files you trust. It is loaded once, here, before the lab listens; the "
+                      "lab never loads code or weights from an upload.")] = None,
+                  weights: Annotated[str | None, typer.Option(
+                      "--weights", metavar="FILE.pt", help="Weights for --model: torch.save(model.state_dict()) "
+                      "(read with weights_only=True, so the file cannot run code).")] = None,
+                  input: Annotated[str | None, typer.Option(
+                      "--input", help="The shape of one input for --model, e.g. 1,3,224,224; checked by one "
+                      "forward pass before the lab starts.")] = None) -> None:
     """Start the interactive lab (stepper, gallery, shapes, feature maps, equivariance, quiz)."""
     import uvicorn
 
     from .web.app import limited_app
 
+    served = ()
+    if model is None and (weights or input):
+        raise ConvScopeError(f"{'--weights' if weights else '--input'} is for --model", expected="--model FILE.py:NAME "
+                             "with it", got=f"{'--weights' if weights else '--input'} alone",
+                             fix="add --model models.py:MyNet, or leave it out for the built-in models")
+    if model is not None:
+        from .web.served_models import load
+
+        served = (load(model, weights, input),)   # every problem is one error line here, before listening
     check_address(host, port)
     Console(highlight=False).print(f"convscope lab: http://{host}:{port}/  (Ctrl+C stops it)")
-    uvicorn.run(limited_app(host, tuple(allow_host or ())), host=host, port=port, log_level="warning")
+    uvicorn.run(limited_app(host, tuple(allow_host or ()), served), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

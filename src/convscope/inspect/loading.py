@@ -99,3 +99,51 @@ def _import(where: str) -> Any:
         raise ModelLoadError(f"module {where!r} does not import", expected="an importable package.module",
                              got=_raised(error),
                              fix=_exit_fix(error, "check the name, or give a file path ending in .py")) from error
+
+
+def _state_dict(saved: Any) -> dict[str, Any] | None:
+    """A plain state dict, or one kept under a common key of a training checkpoint."""
+    import torch
+
+    if isinstance(saved, dict):
+        for key in ("state_dict", "model_state_dict", "model"):
+            if isinstance(saved.get(key), dict):
+                saved = saved[key]
+                break
+        if saved and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in saved.items()):
+            return saved
+    return None
+
+
+def load_weights(model: Any, path: str) -> None:
+    """Put the weights saved in ``path`` (``torch.save(model.state_dict())``, or a checkpoint that
+    holds one) into ``model``. Read with ``weights_only=True``: a checkpoint cannot run code."""
+    import torch
+
+    where = Path(path)
+    if not where.is_file():
+        raise ModelLoadError(f"no weights file {path!r}", expected="a file written by torch.save(model.state_dict())",
+                             got="nothing there" if not where.exists() else "not a regular file", fix="check the path")
+    try:
+        saved = torch.load(where, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - pickle, zip and torch's own errors: all mean "not a checkpoint"
+        raise ModelLoadError(f"{path} is not a torch checkpoint", expected="a file written by torch.save",
+                             got=_raised(error), fix="save the weights with torch.save(model.state_dict(), path)") \
+            from error
+    state = _state_dict(saved)
+    if state is None:
+        raise ModelLoadError(f"{path} holds no state dict", expected="a dict of parameter names to tensors",
+                             got=type(saved).__name__, fix="save model.state_dict(), not the model or a list")
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [f"{k}: file {tuple(state[k].shape)}, model {tuple(own[k].shape)}" for k in own
+             if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        parts = [f"{label} {', '.join(items[:3])}{' ...' if len(items) > 3 else ''} ({len(items)})"
+                 for label, items in (("shapes differ:", wrong), ("missing:", missing), ("unexpected:", unexpected))
+                 if items]
+        raise ModelLoadError(f"the weights in {path} do not fit the model", expected="the same names and shapes as "
+                             "model.state_dict()", got="; ".join(parts),
+                             fix="load the weights saved from this model class (with the same constructor arguments)")
+    model.load_state_dict(state)

@@ -47,7 +47,9 @@ TRAINING: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("the digit 
                                                                     "message says how far): try again in a moment")}
 
 
-def create_app() -> FastAPI:
+def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
+    """The lab; ``models``: the user's own (:class:`~convscope.web.served_models.ServedModel`), loaded
+    and checked before the server starts."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         digits.DIGITS.start()  # trained (or loaded from its cache) in a thread: ready before the first drawing
@@ -89,6 +91,14 @@ def create_app() -> FastAPI:
     @app.get("/api/health", responses=REFUSALS)
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/api/models", responses=REFUSALS)
+    def served_models() -> dict[str, Any]:
+        """The models this lab shows: the ones named by `convscope serve --model`, then the built-in
+        digit CNN (``ready``: false while it trains)."""
+        from .served_models import catalogue
+
+        return catalogue(models)
 
     @app.post("/api/stepper", responses=REFUSALS)
     def stepper(body: StepperRequest) -> dict[str, Any]:
@@ -191,7 +201,7 @@ def create_app() -> FastAPI:
     return app
 
 
-def limited_app(host: str = "127.0.0.1", allow_hosts: tuple[str, ...] = ()) -> Any:
+def limited_app(host: str = "127.0.0.1", allow_hosts: tuple[str, ...] = (), models: tuple[Any, ...] = ()) -> Any:
     """The app as `convscope serve` runs it: behind the Host/Origin check and the body-size limits
     (uploads up to MAX_UPLOAD_BYTES, every other body up to MAX_JSON_BYTES).
 
@@ -199,7 +209,7 @@ def limited_app(host: str = "127.0.0.1", allow_hosts: tuple[str, ...] = ()) -> A
     ``allow_hosts`` (``"*"`` allows any, for a lab served to a class on purpose).
     """
     return_freed_memory()
-    app = create_app()
+    app = create_app(models)
     uploads = BodyLimit(app, MAX_UPLOAD_BYTES + 64 * 1024)
     other = BodyLimit(app, MAX_JSON_BYTES)
 

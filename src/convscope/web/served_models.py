@@ -1,0 +1,67 @@
+"""The models the lab shows: the user's own (``convscope serve --model``), loaded and checked once
+before the server listens, and the built-in digit CNN. The lab never loads code or weights from an
+upload: a model comes only from a file named on the command line, on the user's own machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.errors import ConvScopeError
+
+UPLOADS = "the lab never loads code or weights from an upload: only the file named on the command line"
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    name: str
+    module: Any            # the nn.Module, in eval mode
+    input_shape: tuple[int, ...]
+    source: str            # "your file models.py" or "built-in"
+    weights: str | None    # the weights file, or None (the constructor's own initial weights)
+
+    def describe(self) -> dict[str, Any]:
+        params = sum(p.numel() for p in self.module.parameters())
+        layers = sum(1 for m in self.module.modules() if not list(m.children()))
+        return {"name": self.name, "source": self.source, "weights": self.weights, "input": list(self.input_shape),
+                "layers": layers, "parameters": params, "ready": True}
+
+
+def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
+    """The user's model, built, its weights loaded and one forward pass on ``--input`` checked (the
+    memory estimated first, on the meta device); every problem is a ConvScopeError."""
+    from ..inspect import doctor, load_model, parse_shape
+    from ..inspect.loading import load_weights
+    from ..inspect.trace import check_memory
+
+    if not input_text:
+        raise ConvScopeError("--model needs --input", expected="the shape of one input, e.g. --input 1,3,224,224",
+                             got="no --input", fix=f"convscope serve --model {spec} --input 1,C,H,W")
+    shape = parse_shape(input_text)
+    if len(shape) < 3 or shape[0] != 1:
+        raise ConvScopeError("the lab shows one input at a time", expected="--input 1,C,L or 1,C,H,W",
+                             got=f"--input {input_text}", fix="make the first number 1")
+    model = load_model(spec)
+    if weights:
+        load_weights(model, weights)
+    check_memory(model, shape, False)
+    diagnosis = doctor(model, shape, max_bytes=None)
+    if not diagnosis.ok:
+        raise ConvScopeError(f"{spec} does not run on --input {input_text}: it fails at {diagnosis.layer} "
+                             f"({diagnosis.layer_type}): {diagnosis.problem or 'see torch'}",
+                             got=f"torch says {diagnosis.error}", fix=diagnosis.fix or "check --input")
+    model.eval()
+    return ServedModel(spec.rpartition(":")[2], model, shape, f"your file {spec.rpartition(':')[0]}", weights)
+
+
+def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
+    """What /api/models answers: the user's models, then the built-in digit CNN with its state."""
+    from .digits import DIGITS
+
+    status = DIGITS.status()
+    ready = status.get("state") == "ready"
+    network = DIGITS.model() if ready else None   # still training: its size is told once it is ready
+    builtin = {"name": "digit CNN", "source": "built-in", "weights": status.get("source"), "input": [1, 1, 8, 8],
+               "layers": sum(1 for m in network.modules() if not list(m.children())) if network else None,
+               "parameters": sum(p.numel() for p in network.parameters()) if network else None, "ready": ready}
+    return {"models": [model.describe() for model in models] + [builtin], "uploads": UPLOADS}
