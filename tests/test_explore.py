@@ -159,3 +159,16 @@ def test_the_notebook_display_lists_every_layer(setup):
 def test_one_example_only():
     with pytest.raises(ConvScopeError, match="one example"):
         explore(Residual(), (2, 3, 16, 16))
+
+
+def test_threads_asking_for_different_layers_get_their_own_maps(setup):
+    """The lab asks from many threads at once: each answer is its own layer's, never another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model, x, captured, _, _ = setup
+    ex = explore(model, x)
+    names = CONVS * 6
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(ex.activation, names))
+    for name, values in zip(names, results):
+        np.testing.assert_array_equal(values, captured[name][1][0].numpy())

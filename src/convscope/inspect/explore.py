@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,9 @@ class Exploration:
         self._modules = dict(model.named_modules())
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor | None]] = OrderedDict()
         self._cached_bytes = 0
+        # one pass at a time: a hook on a shared module would catch another thread's pass (the lab
+        # serves many learners from one Exploration)
+        self._lock = threading.RLock()
         self.layers = [self._info(row) for row in traced.rows if row.leaf and row.name in self._modules]
         self._by_name = {layer.name: layer for layer in self.layers}
         self.output = output
@@ -119,6 +123,10 @@ class Exploration:
     def _capture(self, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The layer's output and (for a convolution) its input, from one forward pass with one hook
         on that module: the first call of a module used twice."""
+        with self._lock:
+            return self._capture_locked(name)
+
+    def _capture_locked(self, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         if name in self._cache:
             self._cache.move_to_end(name)
             return self._cache[name]
