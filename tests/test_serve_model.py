@@ -51,6 +51,7 @@ def files(tmp_path):
     (tmp_path / "nets.py").write_text(MODEL)
     (tmp_path / "broken.py").write_text("class ResNet(:\n")
     sys.path.insert(0, str(tmp_path))
+    sys.modules.pop("nets", None)
     try:
         import nets
     finally:

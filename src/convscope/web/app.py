@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from ..engine.errors import ConvScopeError
-from . import digits, interactive, lessons, services
+from . import digits, interactive, lessons, model_page, services
 from .docs import offline_docs
 from .guards import LOOPBACK_NAMES, BodyLimit, Busy, ClientGone, Gate, HostGuard, return_freed_memory
 from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
@@ -94,11 +94,34 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
 
     @app.get("/api/models", responses=REFUSALS)
     def served_models() -> dict[str, Any]:
-        """The models this lab shows: the ones named by `convscope serve --model`, then the built-in
-        digit CNN (``ready``: false while it trains)."""
+        """The models this lab shows: the ones named by convscope serve --model, then the built-in
+        digit CNN (not ready while it trains)."""
         from .served_models import catalogue
 
         return catalogue(models)
+
+    name_query = Query(max_length=200, description="a model from /api/models")
+    input_query = Query("random", max_length=40, description="random, or a sample photo: " + ", ".join(model_page.PHOTOS))
+    layer_query = Query(max_length=300, description="a layer's name from /api/model/layers")
+
+    @app.get("/api/model/layers", responses=TRAINING)
+    async def model_layers(request: Request, model: str = name_query, input: str = input_query) -> dict[str, Any]:
+        """Every leaf layer of a served model on an input (random, or a sample photo resized to the
+        model's input), the prediction, and the engine's convolutions checked against torch."""
+        return await heavy(request, lambda: model_page.layers(models, model, input))
+
+    @app.get("/api/model/maps", responses=TRAINING)
+    async def model_maps(request: Request, model: str = name_query, layer: str = layer_query,
+                         input: str = input_query, start: int = Query(0, ge=0, le=100_000),
+                         count: int = Query(16, ge=1, le=64)) -> dict[str, Any]:
+        """One layer's feature maps, a page of them, computed when first asked for."""
+        return await heavy(request, lambda: model_page.maps(models, model, input, layer, start, count))
+
+    @app.get("/api/model/unit", responses=TRAINING)
+    async def model_unit(request: Request, model: str = name_query, layer: str = layer_query,
+                         channel: int = Query(ge=0, le=100_000), input: str = input_query) -> dict[str, Any]:
+        """One map's strongest unit: its kernels, statistics, receptive-field box and input patch."""
+        return await heavy(request, lambda: model_page.unit(models, model, input, layer, channel))
 
     @app.post("/api/stepper", responses=REFUSALS)
     def stepper(body: StepperRequest) -> dict[str, Any]:
