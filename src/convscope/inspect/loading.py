@@ -123,7 +123,8 @@ def load_weights(model: Any, path: str) -> None:
     where = Path(path)
     if not where.is_file():
         raise ModelLoadError(f"no weights file {path!r}", expected="a file written by torch.save(model.state_dict())",
-                             got="nothing there" if not where.exists() else "not a regular file", fix="check the path")
+                             got="nothing there" if not where.exists() else "a folder" if where.is_dir()
+                             else "not a regular file (a FIFO, a device, ...)", fix="check the path")
     try:
         saved = torch.load(where, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - pickle, zip and torch's own errors: all mean "not a checkpoint"

@@ -58,6 +58,7 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
     app = FastAPI(title="convscope lab", description="The kernel that slides, multiplies, sums: computed by "
                   "convscope's engine, drawn by the pages.", version="0.1.0", docs_url=None, redoc_url=None,
                   lifespan=lifespan)
+    app.state.models = models  # the user's models, loaded before listening; the digit CNN joins once trained
 
     @app.exception_handler(ConvScopeError)
     async def refused(request: Request, error: ConvScopeError) -> JSONResponse:

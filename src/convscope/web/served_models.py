@@ -19,12 +19,13 @@ class ServedModel:
     input_shape: tuple[int, ...]
     source: str            # "your file models.py" or "built-in"
     weights: str | None    # the weights file, or None (the constructor's own initial weights)
+    description: str = ""  # one line: the class's docstring, or what it is and where it came from
 
     def describe(self) -> dict[str, Any]:
         params = sum(p.numel() for p in self.module.parameters())
         layers = sum(1 for m in self.module.modules() if not list(m.children()))
         return {"name": self.name, "source": self.source, "weights": self.weights, "input": list(self.input_shape),
-                "layers": layers, "parameters": params, "ready": True}
+                "layers": layers, "parameters": params, "ready": True, "description": self.description}
 
 
 def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
@@ -32,7 +33,7 @@ def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
     memory estimated first, on the meta device); every problem is a ConvScopeError."""
     from ..inspect import doctor, load_model, parse_shape
     from ..inspect.loading import load_weights
-    from ..inspect.trace import check_memory
+    from ..inspect.trace import MEMORY_BUDGET, MemoryBudgetError, check_memory
 
     if not input_text:
         raise ConvScopeError("--model needs --input", expected="the shape of one input, e.g. --input 1,3,224,224",
@@ -44,14 +45,29 @@ def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
     model = load_model(spec)
     if weights:
         load_weights(model, weights)
-    check_memory(model, shape, False)
+    try:
+        check_memory(model, shape, False)   # on the meta device: nothing allocated yet
+    except MemoryBudgetError as error:      # the same refusal as trace's, in serve's words
+        raise MemoryBudgetError(f"--input {input_text} needs too much memory for the lab",
+                                expected=f"at most {MEMORY_BUDGET / 2**30:.0f} GiB for one forward pass",
+                                got=error.got, fix=error.fix) from error
     diagnosis = doctor(model, shape, max_bytes=None)
     if not diagnosis.ok:
         raise ConvScopeError(f"{spec} does not run on --input {input_text}: it fails at {diagnosis.layer} "
                              f"({diagnosis.layer_type}): {diagnosis.problem or 'see torch'}",
                              got=f"torch says {diagnosis.error}", fix=diagnosis.fix or "check --input")
     model.eval()
-    return ServedModel(spec.rpartition(":")[2], model, shape, f"your file {spec.rpartition(':')[0]}", weights)
+    name, where = spec.rpartition(":")[2], spec.rpartition(":")[0]
+    return ServedModel(name, model, shape, f"your file {where}", weights, _description(model, where, weights))
+
+
+def _description(model: Any, where: str, weights: str | None) -> str:
+    """The first line of the model class's own docstring, else what it is and where it came from."""
+    doc = (type(model).__doc__ or "").strip()   # a class's __doc__ is its own, never nn.Module's
+    if doc:
+        return doc.splitlines()[0][:200]
+    return f"{type(model).__name__} from {where}, " + (f"weights from {weights}" if weights else
+                                                        "with its constructor's initial weights")
 
 
 def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
@@ -63,5 +79,7 @@ def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
     network = DIGITS.model() if ready else None   # still training: its size is told once it is ready
     builtin = {"name": "digit CNN", "source": "built-in", "weights": status.get("source"), "input": [1, 1, 8, 8],
                "layers": sum(1 for m in network.modules() if not list(m.children())) if network else None,
-               "parameters": sum(p.numel() for p in network.parameters()) if network else None, "ready": ready}
+               "parameters": sum(p.numel() for p in network.parameters()) if network else None, "ready": ready,
+               "description": "a small CNN trained on scikit-learn's 8x8 digits when the lab starts (or loaded "
+                              "from the cache of that training)"}
     return {"models": [model.describe() for model in models] + [builtin], "uploads": UPLOADS}
