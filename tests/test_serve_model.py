@@ -29,6 +29,8 @@ MODEL = textwrap.dedent("""
             return torch.relu(x + self.conv(x))
 
     class ResNet(nn.Module):
+        '''A tiny residual CNN: a strided stem, one residual block, a linear head.'''
+
         def __init__(self):
             super().__init__()
             self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
@@ -62,6 +64,7 @@ def files(tmp_path):
     torch.save(trained.state_dict(), tmp_path / "resnet.pt")
     torch.save({"epoch": 3, "model_state_dict": nets.Wider().state_dict()}, tmp_path / "wider.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    torch.save([t for t in trained.state_dict().values()], tmp_path / "list.pt")
     return tmp_path, trained
 
 
@@ -70,13 +73,29 @@ def test_the_users_model_is_loaded_with_its_weights_and_listed(files):
     served = load(f"{folder}/nets.py:ResNet", str(folder / "resnet.pt"), "1,3,32,32")
     for key, value in trained.state_dict().items():
         assert torch.equal(served.module.state_dict()[key], value), key
+    assert not served.module.training                            # shown in eval mode
     client = TestClient(limited_app(models=(served,)), base_url="http://127.0.0.1:8000")
-    answer = client.get("/api/models").json()
+    reply = client.get("/api/models")
+    assert reply.status_code == 200
+    answer = reply.json()
     mine = answer["models"][0]
     assert mine["name"] == "ResNet" and mine["input"] == [1, 3, 32, 32] and mine["weights"].endswith("resnet.pt")
     assert mine["parameters"] == sum(p.numel() for p in trained.parameters())
+    assert mine["layers"] == 4 and mine["ready"] is True and mine["source"] == f"your file {folder}/nets.py"
+    assert mine["description"].startswith("A tiny residual CNN")
+    assert {"name", "source", "input", "layers", "parameters", "ready"} <= set(answer["models"][-1])
     assert answer["models"][-1]["name"] == "digit CNN" and "never loads code or weights from an upload" in \
         answer["uploads"]
+    assert "/api/models" in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_app_holds_the_served_models(files):
+    from convscope.web.app import create_app
+
+    folder, _ = files
+    served = load(f"{folder}/nets.py:ResNet", None, "1,3,16,16")
+    assert create_app((served,)).state.models == (served,) and create_app().state.models == ()
+    assert served.weights is None and "initial weights" not in served.description  # it has a docstring
 
 
 def _free_port() -> int:
@@ -92,11 +111,19 @@ CASES = {
                                   "1,3,32,32"], "stem.weight: file (16, 3, 5, 5), model (8, 3, 3, 3)"),
     "a file that is no checkpoint": (["--model", "{d}/nets.py:ResNet", "--weights", "{d}/junk.pt", "--input",
                                       "1,3,32,32"], "is not a torch checkpoint"),
+    "a checkpoint that is no state dict": (["--model", "{d}/nets.py:ResNet", "--weights", "{d}/list.pt", "--input",
+                                            "1,3,32,32"], "holds no state dict"),
+    "a folder as --weights": (["--model", "{d}/nets.py:ResNet", "--weights", "{d}", "--input", "1,3,32,32"],
+                              "got a folder"),
+    "an input over the memory budget": (["--model", "{d}/nets.py:ResNet", "--input", "1,3,40000,40000"],
+                                        "needs too much memory for the lab"),
+    "a malformed --input": (["--model", "{d}/nets.py:ResNet", "--input", "1,3,x,32"], "does not parse"),
     "an input of the wrong rank": (["--model", "{d}/nets.py:ResNet", "--input", "1,3,32"], "does not run on"),
     "channels the first conv rejects": (["--model", "{d}/nets.py:ResNet", "--input", "1,1,32,32"],
                                         "expected 3 input channels"),
     "no --input": (["--model", "{d}/nets.py:ResNet"], "--model needs --input"),
     "--weights without --model": (["--weights", "{d}/resnet.pt"], "--weights is for --model"),
+    "--input without --model": (["--input", "1,3,32,32"], "--input is for --model"),
 }
 
 
@@ -114,3 +141,5 @@ def test_a_bad_model_is_one_error_line_before_the_lab_listens(files, case):
     assert message in lines[0] and "Fix:" in lines[0]
     assert "convscope lab: http" not in run.stdout            # it never got as far as listening
     assert time.perf_counter() - start < 60
+    with socket.socket() as probe:                             # and left the port as it found it
+        probe.bind(("127.0.0.1", port))
