@@ -172,3 +172,156 @@ def test_threads_asking_for_different_layers_get_their_own_maps(setup):
         results = list(pool.map(ex.activation, names))
     for name, values in zip(names, results):
         np.testing.assert_array_equal(values, captured[name][1][0].numpy())
+
+
+# --- the data flow, reused modules, in-place ops, one pass, the cache bound --------------------------
+
+class InPlace(nn.Module):
+    """torchvision's habits: a ReLU module reused (in place) and ``out += identity`` after a BatchNorm."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        identity = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(identity))
+        out += identity
+        return self.relu(out)
+
+
+def _bn_stats(model: nn.Module) -> None:
+    for module in model.modules():  # running statistics that are not the identity, so the BNs change values
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+
+
+def test_the_layer_after_a_residual_add_lists_both_branches(setup):
+    *_, ex = setup
+    inputs = {layer.name: layer.inputs for layer in ex.layers}
+    assert inputs["stem"] == ("(input)",)
+    assert inputs["block.conv1"] == ("act",)
+    assert inputs["block.relu#2"] == ("act", "block.conv2")   # relu(x + conv2(...)): the skip and the branch
+    assert inputs["down"] == ("block.relu#2",)
+    assert inputs["head"] == ("pool",)                         # through .flatten(1), a tensor method
+    assert "<td>act, block.conv2</td>" in ex._repr_html_()
+
+
+def test_a_module_called_twice_is_two_layers_each_with_its_own_output(setup):
+    model, x, *_ = setup
+    outputs = []
+    handle = model.block.relu.register_forward_hook(lambda m, i, o: outputs.append(o.clone()))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    ex = explore(model, x)
+    names = [layer.name for layer in ex.layers]
+    assert names.count("block.relu") == 1 and names.count("block.relu#2") == 1 and len(set(names)) == len(names)
+    for name, expected in zip(("block.relu", "block.relu#2"), outputs):
+        ex._cache.clear()  # once from the pass's own tensors (above, via setup), now from a recompute
+        np.testing.assert_array_equal(ex.activation(name), expected[0].numpy())
+    assert ex.forward_passes == 3
+
+
+def test_outputs_changed_in_place_later_are_shown_as_the_layer_made_them():
+    torch.manual_seed(1)
+    model = InPlace()
+    with torch.no_grad():
+        _bn_stats(model)
+    model.eval()
+    x = torch.randn(1, 3, 12, 12)
+    clones = {}
+
+    def keep(name):  # a hook that returns None: a returned value would replace the module's output
+        def hook(module, args, output):
+            clones.setdefault(name, output.clone())
+        return hook
+    handles = [model.get_submodule(n).register_forward_hook(keep(n)) for n in ("bn1", "bn2")]
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    ex = explore(model, x)
+    assert float(clones["bn1"].min()) < 0   # so the in-place ReLU did change it
+    for name in ("bn1", "bn2"):
+        np.testing.assert_array_equal(ex.activation(name), clones[name][0].numpy())
+    by_name = {layer.name: layer for layer in ex.layers}
+    assert by_name["bn2"].field == ((5, 1, -2),) * 2      # its own field, not the one of `out += identity`
+    assert by_name["relu#2"].inputs == ("bn2", "relu")   # `out += identity`, in place, still reads both
+    assert ex.engine_check("conv2")["max_abs_diff"] < 1e-4
+
+
+def test_creating_it_runs_one_forward_pass_and_a_cached_layer_none():
+    model = Residual().eval()
+    real = []
+    handle = model.register_forward_pre_hook(lambda m, args: real.append(args[0].device.type != "meta"))
+    ex = explore(model, (1, 3, 16, 16))
+    assert sum(real) == 1          # the memory estimate's pass on "meta" aside
+    ex.maps("stem"), ex.unit("block.conv2", 0), ex.engine_check("down")
+    assert sum(real) == 1 and ex.forward_passes == 1
+    handle.remove()
+
+
+def test_the_cache_is_bounded_and_an_evicted_layer_is_recomputed(setup, monkeypatch):
+    import sys
+
+    module = sys.modules["convscope.inspect.explore"]   # the package's `explore` is the function
+
+    model, x, captured, *_ = setup
+    monkeypatch.setattr(module, "CACHE_BYTES", 20_000)   # less than the stem's output and input (22 kB)
+    ex = explore(model, x)
+    assert module._storage_bytes(ex._cache.values()) <= module.CACHE_BYTES < module._storage_bytes(
+        [(t, None) for _, t in captured.values()])
+    for name in CONVS:
+        np.testing.assert_array_equal(ex.activation(name), captured[name][1][0].numpy())
+        # within the bound, or just the layer in use when it alone is over
+        assert module._storage_bytes(ex._cache.values()) <= module.CACHE_BYTES or list(ex._cache) == [name]
+    assert ex.forward_passes > 1
+
+
+# --- a ResNet-18 shape at 224 (torchvision's layout, full width): a sanity run, no time asserted ----
+
+class Basic(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                           if stride != 1 or cin != cout else None)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        out += identity
+        return self.relu(out)
+
+
+def resnet18(classes: int = 1000) -> nn.Module:
+    stages, cin = [], 64
+    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        stages.append(nn.Sequential(Basic(cin, cout, stride), Basic(cout, cout, 1)))
+        cin = cout
+    return nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+                         nn.MaxPool2d(3, 2, 1), *stages, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes))
+
+
+def test_resnet18_at_224_every_conv_matches_the_engine():
+    torch.manual_seed(0)
+    model = resnet18()
+    with torch.no_grad():
+        _bn_stats(model)
+    ex = explore(model.eval(), (1, 3, 224, 224))
+    convs = [layer for layer in ex.layers if layer.is_conv]
+    assert len(convs) == 20 and len({layer.name for layer in ex.layers}) == len(ex.layers)
+    checks = ex.engine_checks()
+    assert len(checks["checks"]) == 20 and checks["max_abs_diff"] < 1e-3
+    assert next(layer for layer in ex.layers if layer.name == "4.0.relu#2").inputs == ("4.0.bn2", "3")  # skip: maxpool
+    assert next(layer for layer in ex.layers if layer.name == "5.0.relu#2").inputs == ("5.0.bn2", "5.0.downsample.1")
+    assert next(layer for layer in ex.layers if layer.name == "5.0.conv1").inputs == ("4.1.relu#2",)
+    assert next(layer for layer in ex.layers if layer.name == "5.0.downsample.0").inputs == ("4.1.relu#2",)

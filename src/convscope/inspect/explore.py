@@ -2,10 +2,15 @@
 kernels, statistics and receptive field on the input, the prediction, and the engine's own
 convolution checked against torch's on the layer's real input.
 
-Creating an :class:`Exploration` traces the model once (shapes, parameters, analytic receptive
-fields: :func:`convscope.inspect.trace`) and runs one forward pass for the prediction. A layer's
-activation is computed only when asked for, by a forward pass with one hook on that module, and
-kept in a cache bounded in bytes, so a big model costs one pass per layer looked at.
+Creating an :class:`Exploration` runs the model once: the trace's recorder (shapes, parameters,
+analytic receptive fields, as :func:`convscope.inspect.trace` tabulates them) with provenance added,
+so each layer knows which layers' outputs it read (``inputs``: both branches at a residual add or a
+concatenation, through any functional code in between), and the prediction comes from the same
+pass. A module called more than once (a ReLU reused in a block) is one layer per call: ``name``,
+then ``name#2``, ... The outputs of that pass are kept in a cache bounded in bytes; a layer evicted
+from it, or whose output a later in-place op changed (``ReLU(inplace=True)`` after a BatchNorm,
+``out += identity``), is recomputed when asked for by a forward pass with one hook on that module,
+stopped as soon as the layer has run.
 
 Examples
 --------
@@ -35,9 +40,13 @@ import numpy as np
 import torch
 
 from ..engine.errors import ConvScopeError
-from .trace import Trace, as_example, preserved_state, trace
+from .costs import _Costs
+from .geometry import Geometry
+from .memory import MEMORY_BUDGET, check_memory
+from .recorder import Call, Flow, Recorder, tensors_in
+from .trace import Trace, as_example, build_rows, preserved_state
 
-__all__ = ["Exploration", "LayerInfo", "explore"]
+__all__ = ["INPUT", "Exploration", "LayerInfo", "explore"]
 
 CACHE_BYTES = 256 * 2**20      # activations kept between calls (the least recently used go first)
 MAX_MAPS_PER_PAGE = 64
@@ -59,6 +68,83 @@ class LayerInfo:
     field: tuple[tuple[int, int, int], ...] | None   # per spatial axis: (size, jump, start); None: no analytic field
     is_conv: bool
     has_maps: bool                                    # a (1, C, L) or (1, C, H, W) output: maps to draw
+    inputs: tuple[str, ...] = ()                      # the layers (or INPUT) whose outputs this call read
+    module: str = ""                                  # the dotted module name ("(model)": the model itself)
+    call: int = 0                                     # which call of that module this layer is (0: the first)
+
+
+INPUT = "(input)"   # what ``LayerInfo.inputs`` calls the model's input
+
+
+class _Provenance(Flow):
+    """The trace's flow, plus, per tensor, the layers whose outputs it was computed from."""
+
+    def __init__(self, example: torch.Tensor) -> None:
+        super().__init__()
+        self.sources: dict[int, tuple[str, ...]] = {id(example): (INPUT,)}  # ids stay unique: Flow.keep holds them
+
+    def of_all(self, tensors: list[torch.Tensor]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for t in tensors for s in self.sources.get(id(t), ())))
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        before = self.of_all(tensors_in((args, kwargs or {})))  # read first: an in-place op returns its input
+        out = super().__torch_function__(func, types, args, kwargs)
+        for tensor in tensors_in(out):
+            self.sources[id(tensor)] = before
+        return out
+
+
+@dataclass
+class _Seen:
+    """A leaf call as it finished: its layer name, which call of the module, what it read, its field
+    then (a later in-place op re-marks the same tensor), and its tensors' versions then."""
+
+    call: Call
+    name: str
+    index: int
+    inputs: tuple[str, ...]
+    geometry: Geometry | None
+    versions: list[int]
+
+
+class _Pass(Recorder):
+    """The trace's recorder with provenance: a leaf call's outputs are sourced to that call alone."""
+
+    def __init__(self, model: torch.nn.Module, example: torch.Tensor) -> None:
+        super().__init__(model)
+        self.flow = _Provenance(example)
+        self.leaves: list[_Seen] = []
+        self._calls_of: dict[int, int] = {}
+
+    def _post(self, module: torch.nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        super()._post(module, args, kwargs, output)
+        if any(True for _ in module.children()):
+            return
+        call = next(c for c in reversed(self.calls) if c.order == self._finished - 1)
+        index = self._calls_of.get(id(module), 0)
+        self._calls_of[id(module)] = index + 1
+        name = call.name if index == 0 else f"{call.name}#{index + 1}"
+        inputs = self.flow.of_all(call.inputs)
+        geometry = self.flow.of(call.outputs[0]) if call.outputs else None
+        for tensor in call.outputs:
+            self.flow.sources[id(tensor)] = (name,)
+        self.leaves.append(_Seen(call, name, index, inputs, geometry, [t._version for t in call.outputs + call.inputs]))
+
+
+class _Stop(Exception):
+    """Raised by the capture hook once the layer asked for has run: the rest of the pass is not needed."""
+
+
+def _storage_bytes(pairs: Any) -> int:
+    """Bytes the cached tensors hold, each storage once (a view, or a conv's input that is the previous
+    layer's output, shares its base's)."""
+    storages: dict[int, int] = {}
+    for pair in pairs:
+        for tensor in pair:
+            if tensor is not None:
+                storage = tensor.untyped_storage()
+                storages[storage.data_ptr()] = storage.nbytes()
+    return sum(storages.values())
 
 
 def _png(rgb: np.ndarray) -> str:
@@ -87,24 +173,38 @@ def _as_2d(channel: np.ndarray) -> np.ndarray:
 class Exploration:
     """What :func:`explore` returns; see the module's documentation."""
 
-    def __init__(self, model: torch.nn.Module, example: torch.Tensor, traced: Trace, output: Any) -> None:
+    def __init__(self, model: torch.nn.Module, example: torch.Tensor, traced: Trace, output: Any,
+                 leaves: list[_Seen]) -> None:
         self.model, self.example, self.trace = model, example, traced
         self._modules = dict(model.named_modules())
+        self._modules["(model)"] = model  # the recorder's name for a model that is itself a leaf
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor | None]] = OrderedDict()
-        self._cached_bytes = 0
         # one pass at a time: a hook on a shared module would catch another thread's pass (the lab
         # serves many learners from one Exploration)
         self._lock = threading.RLock()
-        self.layers = [self._info(row) for row in traced.rows if row.leaf and row.name in self._modules]
+        params: dict[str, int] = {}
+        for row in traced.rows:  # a module's parameters, counted at its first call (the trace's rule)
+            params.setdefault(row.name, row.params)
+        self.layers = [self._info(seen, params.get(seen.call.name, 0) if seen.index == 0 else 0)
+                       for seen in leaves if seen.call.outputs]
         self._by_name = {layer.name: layer for layer in self.layers}
         self.output = output
+        self.forward_passes = 1   # the one that made it; each recompute of an evicted layer adds one
+        for seen in leaves:  # the pass's own outputs, in call order while they fit, unless changed in place since
+            call, layer = seen.call, self._by_name.get(seen.name)
+            if layer is None or [t._version for t in call.outputs + call.inputs] != seen.versions:
+                continue
+            pair = (call.outputs[0], call.inputs[0] if layer.is_conv and call.inputs else None)
+            if _storage_bytes([*self._cache.values(), pair]) <= CACHE_BYTES:
+                self._cache[seen.name] = pair
 
-    def _info(self, row: Any) -> LayerInfo:
-        shape = row.output_shape
-        field = tuple((f.size, f.jump, f.start) for f in row.rf) if row.rf else None
-        module = self._modules[row.name]
-        return LayerInfo(row.name, row.type, shape, row.params, field, isinstance(module, _CONVS),
-                         shape is not None and len(shape) in (3, 4) and shape[0] == 1)
+    def _info(self, seen: _Seen, params: int) -> LayerInfo:
+        shape = tuple(seen.call.outputs[0].shape)
+        fields = seen.geometry.fields if seen.geometry is not None else None
+        field = tuple((f.size, f.jump, f.start) for f in fields) if fields else None
+        return LayerInfo(seen.name, type(seen.call.module).__name__, shape, params, field,
+                         isinstance(seen.call.module, _CONVS), len(shape) in (3, 4) and shape[0] == 1,
+                         seen.inputs, seen.call.name, seen.index)
 
     # --- activations -----------------------------------------------------------------------------
 
@@ -130,32 +230,40 @@ class Exploration:
         if name in self._cache:
             self._cache.move_to_end(name)
             return self._cache[name]
-        module = self._modules[name]
-        seen: dict[str, Any] = {}
+        layer = self._by_name[name]
+        module = self._modules[layer.module]
+        seen: dict[str, Any] = {"calls": 0}
 
         def hook(_module: Any, inputs: tuple, output: Any) -> None:
-            if "output" not in seen:
-                seen["output"] = output.detach().clone()
-                seen["input"] = inputs[0].detach().clone() if isinstance(module, _CONVS) else None
+            seen["calls"] += 1
+            if seen["calls"] == layer.call + 1:  # cloned now: a later in-place op would change them
+                seen["output"] = tensors_in(output)[0].detach().clone()
+                seen["input"] = inputs[0].detach().clone() if layer.is_conv else None
+                raise _Stop
         handle = module.register_forward_hook(hook)
         try:
             with preserved_state(self.model), torch.no_grad():
                 self.model.eval()
                 self.model(self.example)
+        except _Stop:
+            pass
         finally:
             handle.remove()
+        self.forward_passes += 1
+        if "output" not in seen:
+            raise ExploreError(f"layer {name!r} did not run again", expected="a forward pass that calls the "
+                               "same modules every time", got=f"{seen['calls']} call(s) of {layer.module!r}",
+                               fix="explore the model again")
         pair = (seen["output"], seen["input"])
-        size = sum(t.numel() * t.element_size() for t in pair if t is not None)
         self._cache[name] = pair
-        self._cached_bytes += size
-        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cached_bytes -= sum(t.numel() * t.element_size() for t in old if t is not None)
+        while _storage_bytes(self._cache.values()) > CACHE_BYTES and len(self._cache) > 1:
+            self._cache.popitem(last=False)   # the least recently used first
         return pair
 
     def activation(self, name: str) -> np.ndarray:
         """The layer's output for the input, without the batch axis: (C, ...), as the model made it."""
-        return self._capture(self._layer(name, maps=False).name)[0][0].float().numpy()
+        # a copy: the cached tensor may be the pass's own, and the caller may write into the array
+        return self._capture(self._layer(name, maps=False).name)[0][0].float().numpy().copy()
 
     # --- what the page and the notebook show ---------------------------------------------------------
 
@@ -207,7 +315,7 @@ class Exploration:
             answer["field"] = dict(zip(("rows", "cols") if len(bounds) == 2 else ("cols",), bounds))
             answer["box"] = box
             answer["patch"] = self._patch(box)
-        module = self._modules[name]
+        module = self._modules[layer.module]
         if isinstance(module, _CONVS):
             answer["kernels"] = module.weight.detach()[channel].float().numpy().round(6).tolist()
             answer["bias"] = None if module.bias is None else float(module.bias.detach()[channel])
@@ -235,8 +343,7 @@ class Exploration:
 
     def engine_check(self, name: str) -> dict[str, Any]:
         """convscope's own convolution on the layer's real input, against the model's output."""
-        module = self._modules.get(name)
-        self._layer(name, maps=False)
+        module = self._modules[self._layer(name, maps=False).module]
         if not isinstance(module, _CONVS):
             return {"layer": name, "supported": False, "why": f"{type(module).__name__} is not a convolution"}
         from .. import engine
@@ -259,8 +366,9 @@ class Exploration:
         from ..display import block, table
 
         rows = [[layer.name, layer.kind, str(layer.output_shape), f"{layer.params:,}",
-                 "x".join(str(size) for size, _, _ in layer.field) if layer.field else "-"] for layer in self.layers]
-        body = table(["layer", "kind", "output", "params", "receptive field"], rows, numeric=["params"])
+                 "x".join(str(size) for size, _, _ in layer.field) if layer.field else "-", ", ".join(layer.inputs)]
+                for layer in self.layers]
+        body = table(["layer", "kind", "output", "params", "receptive field", "inputs"], rows, numeric=["params"])
         if self.prediction:
             body += "<div>top classes: " + ", ".join(f"{i} ({p:.1%})" for i, p in self.prediction["top"]) + "</div>"
         first = next((layer for layer in self.layers if layer.is_conv and layer.has_maps), None)
@@ -275,15 +383,24 @@ def explore(model: torch.nn.Module, input_shape_or_example: Any, max_bytes: int 
     """Trace ``model`` on the input (a tensor or array of one example, or a shape for seeded random
     data) and get ready to show any layer. ``max_bytes``: as :func:`trace` (refused before any
     allocation when the pass's estimate is above it)."""
-    options = {} if max_bytes is None else {"max_bytes": max_bytes}
     if isinstance(input_shape_or_example, np.ndarray):
         input_shape_or_example = torch.from_numpy(np.ascontiguousarray(input_shape_or_example, dtype=np.float32))
     example = as_example(input_shape_or_example)
-    traced = trace(model, example, measure=False, **options)
     if example.dim() < 3 or example.shape[0] != 1:
         raise ExploreError("explore shows one example", expected="an input of shape (1, C, L) or (1, C, H, W)",
                            got=str(tuple(example.shape)), fix="pass a single example, e.g. x[:1]")
-    with preserved_state(model), torch.no_grad():
-        model.eval()
-        output = model(example)
-    return Exploration(model, example, traced, output)
+    check_memory(model, example, False, MEMORY_BUDGET if max_bytes is None else max_bytes)  # before allocating
+    example = example.detach().clone()  # our own: recomputes need it as it was, whatever the caller does to theirs
+    with preserved_state(model):
+        # the one forward pass: trace()'s recorder and costs, plus provenance, plus the outputs kept
+        recorder = _Pass(model, example)
+        costs = _Costs(recorder)
+        with torch.no_grad(), costs:
+            output = recorder.run(example)
+        rows = build_rows(recorder, costs.adds)
+    unique = {id(p): p for p in model.parameters()}.values()
+    outputs = tensors_in(output)
+    traced = Trace(type(model).__name__, tuple(example.shape), rows, sum(p.numel() for p in unique),
+                   sum(p.numel() for p in unique if p.requires_grad), sum(r.mult_adds for r in rows),
+                   tuple(outputs[0].shape) if outputs else None)
+    return Exploration(model, example, traced, output, recorder.leaves)
