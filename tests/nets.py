@@ -3,6 +3,8 @@ ResNet-18-shaped network, MobileNet-style depthwise blocks, and a few broken one
 
 from __future__ import annotations
 
+import textwrap
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -110,3 +112,37 @@ class LinearAfterFlatten(nn.Module):
 def rf_stack() -> nn.Module:
     """The published example: conv 7x7/2 pad 3 (RF 7, jump 2), max-pool 3/2 (11, 4), avg-pool 3/2 (19, 8)."""
     return nn.Sequential(nn.Conv2d(1, 4, 7, 2, 3), nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1))
+
+
+# A user's model file, as `convscope serve --model` reads one: a tiny residual CNN (ResNet) and a model
+# whose weights do not fit it (Wider). The serve and model-page tests write it to a temporary folder.
+USER_MODEL_FILE = textwrap.dedent("""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(8, 8, 3, padding=1)
+
+        def forward(self, x):
+            return torch.relu(x + self.conv(x))
+
+    class ResNet(nn.Module):
+        '''A tiny residual CNN: a strided stem, one residual block, a linear head.'''
+
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.block = Block()
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.head = nn.Linear(8, 4)
+
+        def forward(self, x):
+            return self.head(self.pool(self.block(torch.relu(self.stem(x)))).flatten(1))
+
+    class Wider(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 16, 5)
+""")

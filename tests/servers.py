@@ -21,14 +21,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_lab() -> Iterator[str]:
-    """Yield the lab's base URL while it serves; stop it afterwards."""
+def running_lab(models: tuple = ()) -> Iterator[str]:
+    """Yield the lab's base URL while it serves (with ``models``: the user's, as `serve --model`
+    loads them); stop it afterwards."""
     import uvicorn
 
     from convscope.web.app import limited_app
 
     port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(limited_app(), host="127.0.0.1", port=port, log_level="warning"))
+    instance = uvicorn.Server(uvicorn.Config(limited_app(models=models), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -15,37 +14,8 @@ from fastapi.testclient import TestClient
 
 from convscope.web.app import limited_app
 from convscope.web.served_models import load
+from nets import USER_MODEL_FILE as MODEL
 
-MODEL = textwrap.dedent("""
-    import torch
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(8, 8, 3, padding=1)
-
-        def forward(self, x):
-            return torch.relu(x + self.conv(x))
-
-    class ResNet(nn.Module):
-        '''A tiny residual CNN: a strided stem, one residual block, a linear head.'''
-
-        def __init__(self):
-            super().__init__()
-            self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
-            self.block = Block()
-            self.pool = nn.AdaptiveAvgPool2d(1)
-            self.head = nn.Linear(8, 4)
-
-        def forward(self, x):
-            return self.head(self.pool(self.block(torch.relu(self.stem(x)))).flatten(1))
-
-    class Wider(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.stem = nn.Conv2d(3, 16, 5)
-""")
 
 
 @pytest.fixture()

@@ -22,6 +22,7 @@ PAGES = {
     "equivariance": ("/static/equivariance.html", "canvas"),
     "cnn-vs-mlp": ("/static/cnn-vs-mlp.html", "#claim"),
     "quiz": ("/static/quiz.html", ".question .choice"),
+    "model": ("/static/model.html", "#model"),
     "docs": ("/docs", ".opblock-summary"),
     "redoc": ("/redoc", "[data-section-id^='operation/']"),
 }
@@ -115,7 +116,7 @@ def test_every_page_has_a_favicon_and_the_path(server, browser):
     assert page.goto(server + "/favicon.ico").status == 200
     missing = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-    lessons = [n for n, (path, _) in PAGES.items() if path.startswith("/static/") and n != "index"]
+    lessons = [n for n, (path, _) in PAGES.items() if path.startswith("/static/") and n not in ("index", "model")]
     for name in lessons:
         page.goto(server + PAGES[name][0])
         page.wait_for_selector("nav.path a[aria-current='page']")
