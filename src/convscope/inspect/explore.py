@@ -314,17 +314,20 @@ class Exploration:
             box = [[max(a, 0), min(b, n - 1)] for (a, b), n in zip(bounds, spatial)]
             answer["field"] = dict(zip(("rows", "cols") if len(bounds) == 2 else ("cols",), bounds))
             answer["box"] = box
-            answer["patch"] = self._patch(box)
+            answer["patch"] = self.input_image(box)
         module = self._modules[layer.module]
         if isinstance(module, _CONVS):
             answer["kernels"] = module.weight.detach()[channel].float().numpy().round(6).tolist()
             answer["bias"] = None if module.bias is None else float(module.bias.detach()[channel])
         return answer
 
-    def _patch(self, box: list[list[int]]) -> str:
+    def input_image(self, box: list[list[int]] | None = None) -> str:
+        """The input as a PNG data URL (three channels as colour, otherwise their mean), or only the
+        part inside ``box`` (per spatial axis: [first, last])."""
         from ..images import to_display
 
         x = self.example[0].float().numpy()                                  # (C, ...) input
+        box = box if box is not None else [[0, n - 1] for n in x.shape[1:]]
         region = x[(slice(None), *(slice(a, b + 1) for a, b in box))]
         if region.ndim == 2:
             region = region[:, None, :]                                      # (C, 1, L)

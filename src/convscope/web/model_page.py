@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .services import RequestError, _png, _shrink
+from .services import RequestError
 
 PHOTOS = ("camera", "astronaut", "coins", "coffee", "chelsea")
 INPUTS = ("random", *PHOTOS)
@@ -74,23 +74,13 @@ def exploration(served: tuple[Any, ...], model: str, input_name: str) -> Any:
     return found
 
 
-def _input_picture(ex: Any) -> str:
-    from ..images import to_display
-
-    x = ex.example[0].float().numpy()                                      # (C, H, W) or (C, L)
-    if x.ndim == 2:
-        x = x[:, None, :]
-    picture = x.transpose(1, 2, 0) if x.shape[0] == 3 else x.mean(axis=0)
-    return _png(to_display(_shrink(picture, 256) if picture.ndim == 3 else picture).rgb)
-
-
 def layers(served: tuple[Any, ...], model: str, input_name: str) -> dict[str, Any]:
     ex = exploration(served, model, input_name)
     rows = [{"name": layer.name, "kind": layer.kind, "shape": list(layer.output_shape or ()), "params": layer.params,
              "field": [size for size, _, _ in layer.field] if layer.field else None, "maps": layer.has_maps}
             for layer in ex.layers]
     checks = ex.engine_checks()
-    return {"model": model, "input": input_name, "input_shape": list(ex.example.shape), "image": _input_picture(ex),
+    return {"model": model, "input": input_name, "input_shape": list(ex.example.shape), "image": ex.input_image(),
             "layers": rows, "prediction": ex.prediction, "engine": {"layers": len(checks["checks"]),
                                                                      "max_abs_diff": checks["max_abs_diff"]}}
 
