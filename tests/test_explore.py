@@ -325,3 +325,29 @@ def test_resnet18_at_224_every_conv_matches_the_engine():
     assert next(layer for layer in ex.layers if layer.name == "5.0.relu#2").inputs == ("5.0.bn2", "5.0.downsample.1")
     assert next(layer for layer in ex.layers if layer.name == "5.0.conv1").inputs == ("4.1.relu#2",)
     assert next(layer for layer in ex.layers if layer.name == "5.0.downsample.0").inputs == ("4.1.relu#2",)
+
+
+def test_explorations_of_one_model_on_several_inputs_at_once_stay_apart():
+    """The lab's many learners: explorations of the same model on different inputs, created and asked
+    from threads at once, each give its own input's activations (hooks are shared by threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch.manual_seed(1)
+    model = Residual().eval()
+    inputs = [torch.randn(1, 3, 20, 20) for _ in range(4)]
+
+    def run(x):
+        ex = explore(model, x)
+        return [ex.activation(name) for name in CONVS]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, inputs * 3))
+    for x, got in zip(inputs * 3, results):
+        expected = {}
+        hooks = [model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n: expected.update({n: o}))
+                 for n in CONVS]
+        with torch.no_grad():
+            model(x)
+        for hook in hooks:
+            hook.remove()
+        for name, values in zip(CONVS, got):
+            np.testing.assert_array_equal(values, expected[name][0].numpy())

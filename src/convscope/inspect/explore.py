@@ -50,6 +50,10 @@ __all__ = ["INPUT", "Exploration", "LayerInfo", "explore"]
 
 CACHE_BYTES = 256 * 2**20      # activations kept between calls (the least recently used go first)
 MAX_MAPS_PER_PAGE = 64
+# One hooked pass at a time in the whole process: a forward hook on a module (and the recorder's
+# hooks) would also catch another thread's pass through the same module, whichever Exploration
+# started it; the lab serves many learners, several on the same model. A pass takes milliseconds.
+PASSES = threading.RLock()
 _CONVS = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
 
 
@@ -179,9 +183,6 @@ class Exploration:
         self._modules = dict(model.named_modules())
         self._modules["(model)"] = model  # the recorder's name for a model that is itself a leaf
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor | None]] = OrderedDict()
-        # one pass at a time: a hook on a shared module would catch another thread's pass (the lab
-        # serves many learners from one Exploration)
-        self._lock = threading.RLock()
         params: dict[str, int] = {}
         for row in traced.rows:  # a module's parameters, counted at its first call (the trace's rule)
             params.setdefault(row.name, row.params)
@@ -223,7 +224,7 @@ class Exploration:
     def _capture(self, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The layer's output and (for a convolution) its input, from one forward pass with one hook
         on that module: the first call of a module used twice."""
-        with self._lock:
+        with PASSES:
             return self._capture_locked(name)
 
     def _capture_locked(self, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -394,7 +395,7 @@ def explore(model: torch.nn.Module, input_shape_or_example: Any, max_bytes: int 
                            got=str(tuple(example.shape)), fix="pass a single example, e.g. x[:1]")
     check_memory(model, example, False, MEMORY_BUDGET if max_bytes is None else max_bytes)  # before allocating
     example = example.detach().clone()  # our own: recomputes need it as it was, whatever the caller does to theirs
-    with preserved_state(model):
+    with PASSES, preserved_state(model):
         # the one forward pass: trace()'s recorder and costs, plus provenance, plus the outputs kept
         recorder = _Pass(model, example)
         costs = _Costs(recorder)
