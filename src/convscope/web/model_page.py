@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .services import RequestError
+from .services import RequestError, resize
 
 PHOTOS = ("camera", "astronaut", "coins", "coffee", "chelsea")
 INPUTS = ("random", *PHOTOS)
-KEPT = 4                       # explorations kept (each holds at most its cache of 256 MiB of maps)
+KEPT = 2                       # explorations kept: each holds up to 256 MiB of activations (explore's cache)
 
 _lock = threading.Lock()
 _kept: OrderedDict[tuple[str, str], Any] = OrderedDict()
@@ -39,15 +39,10 @@ def _input(name: str, shape: tuple[int, ...]) -> np.ndarray:
     if len(size) != 2 or channels not in (1, 3):
         raise RequestError("a photo needs an image model", expected="an input of shape (1, 1 or 3, H, W)",
                            got=f"the model takes {tuple(shape)}", fix="choose the random input")
-    from PIL import Image
-
     from ..images import sample
 
-    photo = sample(name, mode="grey" if channels == 1 else "rgb")          # (h, w) or (h, w, 3) in [0, 1]
-    planes = [photo] if photo.ndim == 2 else [photo[..., c] for c in range(3)]
-    resized = [np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), mode="F")
-                          .resize((size[1], size[0]), Image.BILINEAR)) for p in planes]
-    return np.stack(resized)[None].astype(np.float32)                       # (1, C, H, W)
+    photo = resize(sample(name, mode="grey" if channels == 1 else "rgb"), *size)   # (H, W) or (H, W, 3) in [0, 1]
+    return (photo[None] if photo.ndim == 2 else photo.transpose(2, 0, 1))[None]    # (1, C, H, W)
 
 
 def exploration(served: tuple[Any, ...], model: str, input_name: str) -> Any:

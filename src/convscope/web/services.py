@@ -299,14 +299,19 @@ def _image_url(rgb: np.ndarray) -> str:
 
 def _shrink(photo: np.ndarray, size: int) -> np.ndarray:
     """The photo with its longer side at most ``size`` pixels (bilinear, as a browser would show it)."""
-    from PIL import Image
-
     scale = size / max(photo.shape[:2])
     if scale >= 1:
         return photo
-    shape = (max(1, round(photo.shape[1] * scale)), max(1, round(photo.shape[0] * scale)))
-    channels = [Image.fromarray(np.ascontiguousarray(photo[..., c] if photo.ndim == 3 else photo), mode="F")
-                .resize(shape, Image.BILINEAR) for c in range(photo.shape[2] if photo.ndim == 3 else 1)]
+    return resize(photo, max(1, round(photo.shape[0] * scale)), max(1, round(photo.shape[1] * scale)))
+
+
+def resize(photo: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(H, W) or (H, W, C) float32 resized to (height, width), each channel bilinear."""
+    from PIL import Image
+
+    channels = [Image.fromarray(np.ascontiguousarray(photo[..., c] if photo.ndim == 3 else photo, np.float32),
+                                mode="F").resize((width, height), Image.BILINEAR)
+                for c in range(photo.shape[2] if photo.ndim == 3 else 1)]
     planes = [np.asarray(c, np.float32) for c in channels]
     return planes[0] if photo.ndim == 2 else np.stack(planes, axis=-1)
 
