@@ -53,9 +53,10 @@ def test_the_users_model_is_loaded_with_its_weights_and_listed(files):
     assert mine["parameters"] == sum(p.numel() for p in trained.parameters())
     assert mine["layers"] == 4 and mine["ready"] is True and mine["source"] == f"your file {folder}/nets.py"
     assert mine["description"].startswith("A tiny residual CNN")
-    assert {"name", "source", "input", "layers", "parameters", "ready"} <= set(answer["models"][-1])
-    assert answer["models"][-1]["name"] == "digit CNN" and "never loads code or weights from an upload" in \
-        answer["uploads"]
+    for builtin in answer["models"][1:]:
+        assert {"name", "source", "input", "layers", "parameters", "ready", "labels"} <= set(builtin)
+    assert [m["name"] for m in answer["models"][1:]] == ["digit CNN", "shapes CNN"]
+    assert "never loads code or weights from an upload" in answer["uploads"]
     assert "/api/models" in client.get("/openapi.json").json()["paths"]
 
 

@@ -15,7 +15,7 @@ import torch
 from browsers import close_watched, require_chromium, watched_page
 from convscope.images import to_display
 from convscope.inspect import trace
-from convscope.web.model_page import _input
+from convscope.web.model_page import _input, _Model
 from convscope.web.served_models import load
 from nets import USER_MODEL_FILE as MODEL
 
@@ -60,7 +60,7 @@ def _pixels(data_url):
 @pytest.mark.parametrize("width", [1280, 390])
 def test_click_a_layer_and_a_map_to_see_the_models_own_activation_and_field(lab, browser, width):
     base, served = lab
-    x = torch.from_numpy(_input("astronaut", served.input_shape))
+    x = torch.from_numpy(_input("astronaut", _Model(served.module, served.input_shape)))
     context, page, problems = watched_page(browser, viewport={"width": width, "height": 900})
     page.goto(base + "/static/model.html")
     page.wait_for_selector("#input option[value='astronaut']", state="attached")

@@ -22,6 +22,7 @@ from ..engine.errors import ConvScopeError
 from . import digits, interactive, lessons, model_page, services
 from .docs import offline_docs
 from .guards import LOOPBACK_NAMES, BodyLimit, Busy, ClientGone, Gate, HostGuard, return_freed_memory
+from .served_models import builtins
 from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
                       FilterRequest, FrameRequest, PixelRequest, StackRequest, StepperRequest)
 
@@ -43,7 +44,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     422: _error("the body does not match the schema"),
 }
 HEAVY: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("every worker is busy: try again")}
-TRAINING: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("the digit model is still training (the "
+TRAINING: dict[int | str, dict[str, Any]] = {**REFUSALS, 503: _error("a built-in model is still training (the "
                                                                     "message says how far): try again in a moment")}
 
 
@@ -52,7 +53,8 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
     and checked before the server starts."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        digits.DIGITS.start()  # trained (or loaded from its cache) in a thread: ready before the first drawing
+        for builtin in builtins():  # trained (or loaded from their cache) in a thread: ready before the first drawing
+            builtin.start()
         yield
 
     app = FastAPI(title="convscope lab", description="The kernel that slides, multiplies, sums: computed by "
@@ -102,7 +104,8 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
         return catalogue(models)
 
     name_query = Query(max_length=200, description="a model from /api/models")
-    input_query = Query("random", max_length=40, description="random, or a sample photo: " + ", ".join(model_page.PHOTOS))
+    input_query = Query("random", max_length=40, description="random, a sample photo (" + ", ".join(model_page.PHOTOS)
+                        + "), an id from /api/upload (a photo or a drawing), or example-K for a built-in model")
     layer_query = Query(max_length=300, description="a layer's name from /api/model/layers")
 
     @app.get("/api/model/layers", responses=TRAINING)

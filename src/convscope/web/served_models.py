@@ -1,6 +1,7 @@
 """The models the lab shows: the user's own (``convscope serve --model``), loaded and checked once
-before the server listens, and the built-in digit CNN. The lab never loads code or weights from an
-upload: a model comes only from a file named on the command line, on the user's own machine."""
+before the server listens, and the built-in trained CNNs (digits, shapes). The lab never loads code
+or weights from an upload: a model comes only from a file named on the command line, on the user's
+own machine."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class ServedModel:
         params = sum(p.numel() for p in self.module.parameters())
         layers = sum(1 for m in self.module.modules() if not list(m.children()))
         return {"name": self.name, "source": self.source, "weights": self.weights, "input": list(self.input_shape),
-                "layers": layers, "parameters": params, "ready": True, "description": self.description}
+                "layers": layers, "parameters": params, "ready": True, "description": self.description,
+                "labels": None}
 
 
 def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
@@ -70,16 +72,24 @@ def _description(model: Any, where: str, weights: str | None) -> str:
                                                         "with its constructor's initial weights")
 
 
-def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
-    """What /api/models answers: the user's models, then the built-in digit CNN with its state."""
+def builtins() -> tuple[Any, ...]:
+    """The lab's own trained models (:class:`~convscope.web.trained_models.TrainedOnStart`)."""
     from .digits import DIGITS
+    from .trained_models import SHAPES
 
-    status = DIGITS.status()
-    ready = status.get("state") == "ready"
-    network = DIGITS.model() if ready else None   # still training: its size is told once it is ready
-    builtin = {"name": "digit CNN", "source": "built-in", "weights": status.get("source"), "input": [1, 1, 8, 8],
-               "layers": sum(1 for m in network.modules() if not list(m.children())) if network else None,
-               "parameters": sum(p.numel() for p in network.parameters()) if network else None, "ready": ready,
-               "description": "a small CNN trained on scikit-learn's 8x8 digits when the lab starts (or loaded "
-                              "from the cache of that training)"}
-    return {"models": [model.describe() for model in models] + [builtin], "uploads": UPLOADS}
+    return (DIGITS, SHAPES)
+
+
+def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
+    """What /api/models answers: the user's models, then the built-in ones, each with its state."""
+    listed = [model.describe() for model in models]
+    for builtin in builtins():
+        status = builtin.status()
+        network = builtin.ready()   # still training: its size is told once it is ready
+        listed.append({"name": builtin.name, "source": "built-in", "weights": status.get("source"),
+                       "input": list(builtin.input_shape), "ready": network is not None,
+                       "layers": sum(1 for m in network.modules() if not list(m.children())) if network else None,
+                       "parameters": sum(p.numel() for p in network.parameters()) if network else None,
+                       "description": builtin.description, "labels": list(builtin.labels),
+                       "status": status["message"]})
+    return {"models": listed, "uploads": UPLOADS}
