@@ -163,11 +163,11 @@ function drawTable(target, rows, classFor) {
   return table;
 }
 
-function heat(canvas, rows, cell) {
-  // values -> colours, zero grey, blue below, red above (rendering only)
+function heat(canvas, rows, cell, shared) {
+  // values -> colours, zero grey, blue below, red above (rendering only); ``shared``: one scale for
+  // several pictures, else this one's largest magnitude
   const ctx = canvas.getContext("2d");
-  const flat = rows.flat();
-  const scale = Math.max(1e-9, ...flat.map(Math.abs));
+  const scale = shared || Math.max(1e-9, ...rows.flat().map(Math.abs));
   canvas.width = rows[0].length * cell; canvas.height = rows.length * cell;
   rows.forEach((row, i) => row.forEach((v, j) => {
     const t = v / scale;

@@ -1,14 +1,21 @@
 // The model page: /api/models lists what the lab serves, /api/model/layers traces one on an input,
-// /api/model/maps and /api/model/unit compute a layer's maps and a unit's field when clicked. This file
-// only draws: every number comes from the library.
+// /api/model/maps and /api/model/unit compute a layer's maps and a unit's field when clicked; an
+// upload or a drawing goes through /api/upload. This file only draws: every number comes from the library.
 const $ = id => document.getElementById(id);
-let state = { layer: null, start: 0, channels: 0, layers: null };
+let state = { layer: null, start: 0, channels: 0, layers: null, models: [] };
 let asked = 0;           // the latest request's number: an older answer that arrives late is dropped
-const PAGE = 16;
+const PAGE = 16, KERNELS_SHOWN = 16;
+const INPUT = "(input)";  // what a layer's "inputs" call the model's input
 
 function query(extra) {
   // read from the menus at each request, so a choice made while the page loads is never lost
   return new URLSearchParams({ model: $("model").value, input: $("input").value, ...extra }).toString();
+}
+
+async function computing(what, request) {
+  // a slow layer (a big model's first click) says what it is doing after 300 ms
+  const timer = setTimeout(() => { $("computing-what").textContent = what; $("computing").hidden = false; }, 300);
+  try { return await request; } finally { clearTimeout(timer); $("computing").hidden = true; }
 }
 
 function drawInput(src, box, shape) {
@@ -33,35 +40,100 @@ function cellRow(tag, values) {
   return tr;
 }
 
+function drawSoftmax(prediction, labels) {
+  // the classifier's top classes as bars (the probabilities are the model's softmax)
+  const box = $("softmax");
+  box.replaceChildren();
+  if (!prediction) return;
+  const caption = document.createElement("p");
+  caption.className = "hint"; caption.textContent = "the model's answer (softmax of its output):";
+  box.append(caption);
+  prediction.top.forEach(([k, p]) => {
+    const row = document.createElement("div"), track = document.createElement("span"), fill = document.createElement("span");
+    row.className = "prob"; track.className = "track"; fill.style.width = `${(100 * p).toFixed(1)}%`;
+    track.append(fill);
+    const label = document.createElement("span"), value = document.createElement("span");
+    label.textContent = labels ? labels[k] : `class ${k}`; value.textContent = `${(100 * p).toFixed(1)}%`;
+    row.append(label, track, value); box.append(row);
+  });
+}
+
+function drawGraph(layers) {
+  // one dot per layer row; a line from each layer it reads: straight from the row above, or an arc
+  // on the left that jumps over the rows between (a branch), each arc in a lane of its own
+  const svg = $("graph"), rows = [...$("layers").querySelectorAll("tr[data-layer]")];
+  const index = new Map(layers.map((layer, i) => [layer.name, i]));
+  const header = $("layers").querySelector("tr").getBoundingClientRect(), top = svg.getBoundingClientRect().top;
+  const y = i => i < 0 ? header.bottom - top - 4 : rows[i].getBoundingClientRect().top - top + rows[i].offsetHeight / 2;
+  const edges = [];
+  layers.forEach((layer, i) => layer.inputs.forEach(source => {
+    const from = source === INPUT ? -1 : index.get(source);
+    if (from !== undefined) edges.push({ from, to: i, source, target: layer.name });
+  }));
+  const lanes = [];   // per lane, the [from, to] spans it holds
+  edges.filter(e => e.to - e.from > 1).sort((a, b) => (a.to - a.from) - (b.to - b.from)).forEach(e => {
+    let lane = lanes.findIndex(spans => spans.every(([a, b]) => e.to <= a || e.from >= b));
+    if (lane < 0) { lane = lanes.length; lanes.push([]); }
+    lanes[lane].push([e.from, e.to]); e.lane = lane;
+  });
+  const spine = 8 + 7 * lanes.length, ns = "http://www.w3.org/2000/svg";
+  svg.setAttribute("width", spine + 6); svg.setAttribute("height", $("layers").offsetHeight);
+  $("layers").style.marginLeft = `${spine + 6}px`;
+  svg.replaceChildren();
+  edges.forEach(e => {
+    const path = document.createElementNS(ns, "path"), y1 = y(e.from), y2 = y(e.to);
+    if (e.lane === undefined) path.setAttribute("d", `M${spine},${y1} L${spine},${y2}`);
+    else {
+      const x = spine - 7 * (e.lane + 1);
+      path.setAttribute("d", `M${spine},${y1} Q${x},${y1} ${x},${y1 + 6} L${x},${y2 - 6} Q${x},${y2} ${spine},${y2}`);
+      path.setAttribute("class", "branch");
+    }
+    path.dataset.from = e.source; path.dataset.to = e.target;
+    svg.append(path);
+  });
+  rows.forEach((row, i) => {
+    const dot = document.createElementNS(ns, "circle");
+    dot.setAttribute("cx", spine); dot.setAttribute("cy", y(i)); dot.setAttribute("r", 3);
+    svg.append(dot);
+  });
+}
+
 async function loadLayers() {
   showError(null);
   const mine = ++asked;
   try {
-    const answer = await api("/api/model/layers?" + query({}));
+    const answer = await computing("the layers", api("/api/model/layers?" + query({})));
     if (mine !== asked) return;
     state.layers = answer;
     drawInput(answer.image, null, answer.input_shape);
-    const top = answer.prediction ? " Top classes: " + answer.prediction.top.slice(0, 3)
-      .map(([k, p]) => `${k} (${(100 * p).toFixed(1)}%)`).join(", ") + "." : "";
     $("input-canvas").setAttribute("aria-label", `the input, ${answer.input_shape.join("x")}`);
-    $("summary").textContent = `input ${answer.input_shape.join("x")}.${top} convscope's engine recomputed its ` +
+    $("summary").textContent = `input ${answer.input_shape.join("x")}. convscope's engine recomputed its ` +
       `${answer.engine.layers} convolutions from their real inputs: largest difference from torch ` +
       `${answer.engine.max_abs_diff.toExponential(1)}.`;
-    const table = $("layers");
+    drawSoftmax(answer.prediction, answer.labels);
+    const table = $("layers"), names = answer.layers.map(layer => layer.name);
     table.querySelectorAll("tr").forEach(tr => tr.remove());
-    table.append(cellRow("th", ["layer", "kind", "output", "params", "field"]));
-    answer.layers.forEach(layer => {
+    table.append(cellRow("th", ["layer", "kind", "output", "params", "field", "reads"]));
+    answer.layers.forEach((layer, i) => {
       let name = layer.name;
       if (layer.maps) {
         name = document.createElement("button");
         name.type = "button"; name.textContent = layer.name; name.dataset.layer = layer.name;
-        name.addEventListener("click", () => { state.layer = layer.name; state.start = 0; loadMaps(); });
+        name.addEventListener("click", async () => {
+          state.layer = layer.name; state.start = 0;
+          await loadMaps();
+          if (window.innerWidth < 700) $("maps-title").scrollIntoView();   // a phone: the maps are below the table
+        });
       }
+      // "reads" is blank when a layer reads only the row above; else it names every input (a branch)
+      const simple = layer.inputs.length === 1 && layer.inputs[0] === (i ? names[i - 1] : INPUT);
+      const reads = simple ? "" : layer.inputs.join(" + ");
       const row = cellRow("td", [name, layer.kind, layer.shape.join("x"), layer.params.toLocaleString("en"),
-                                  layer.field ? layer.field.join("x") : "-"]);
+                                  layer.field ? layer.field.join("x") : "-", reads]);
       row.dataset.layer = layer.name;
       table.append(row);
     });
+    drawGraph(answer.layers);
     const first = answer.layers.find(layer => layer.kind.startsWith("Conv") && layer.maps);
     if (first) { state.layer = first.name; state.start = 0; await loadMaps(); }
   } catch (error) { showError(error); }
@@ -71,7 +143,8 @@ async function loadMaps() {
   showError(null);
   const mine = ++asked;
   try {
-    const answer = await api("/api/model/maps?" + query({ layer: state.layer, start: state.start, count: PAGE }));
+    const answer = await computing(`the maps of ${state.layer}`,
+      api("/api/model/maps?" + query({ layer: state.layer, start: state.start, count: PAGE })));
     if (mine !== asked) return;
     state.channels = answer.channels;
     document.querySelectorAll("#layers tr").forEach(tr => tr.classList.toggle("here", tr.dataset.layer === state.layer));
@@ -100,11 +173,38 @@ async function loadMaps() {
   } catch (error) { showError(error); }
 }
 
+function drawKernels(box, unit) {
+  // one small picture per input channel, all on one colour scale (so a channel that matters stands
+  // out), then the first channel's numbers
+  const kernels = unit.kernels.map(k => Array.isArray(k[0]) ? k : [k]);   // a 1-d kernel as one row
+  const scale = Math.max(1e-9, ...kernels.flat(2).map(Math.abs));
+  const caption = document.createElement("p");
+  caption.textContent = `its kernels, one per input channel (${kernels.length}` +
+    `${kernels.length > KERNELS_SHOWN ? `, the first ${KERNELS_SHOWN} shown` : ""}), bias ` +
+    `${unit.bias === null ? "none" : unit.bias.toFixed(3)}; red adds, blue subtracts:`;
+  const strip = document.createElement("div");
+  strip.className = "kernels";
+  kernels.slice(0, KERNELS_SHOWN).forEach((kernel, c) => {
+    const figure = document.createElement("figure"), canvas = document.createElement("canvas");
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `kernel for input channel ${c}: ${kernel.map(r => r.map(v => v.toFixed(2)).join(" ")).join(" / ")}`);
+    heat(canvas, kernel, Math.max(4, Math.floor(36 / kernel[0].length)), scale);
+    const label = document.createElement("figcaption");
+    label.textContent = `in ${c}`;
+    figure.append(canvas, label); strip.append(figure);
+  });
+  const numbers = document.createElement("p");
+  numbers.textContent = "input channel 0's weights:";
+  const grid = document.createElement("div");
+  drawTable(grid, kernels[0].map(row => row.map(v => Number(v).toFixed(2))));
+  box.append(caption, strip, numbers, grid);
+}
+
 async function loadUnit(channel) {
   showError(null);
   const mine = ++asked;
   try {
-    const unit = await api("/api/model/unit?" + query({ layer: state.layer, channel }));
+    const unit = await computing(`channel ${channel}`, api("/api/model/unit?" + query({ layer: state.layer, channel })));
     if (mine !== asked) return;
     const box = $("unit");
     box.replaceChildren();
@@ -120,31 +220,7 @@ async function loadUnit(channel) {
       patch.src = unit.patch; patch.alt = "the input patch under the strongest unit";
       box.append(patch);
     }
-    if (unit.kernels) {
-      const caption = document.createElement("p");
-      caption.textContent = `its kernel for input channel 0 (of ${unit.kernels.length}), bias ` +
-        `${unit.bias === null ? "none" : unit.bias.toFixed(3)}:`;
-      const grid = document.createElement("div");
-      const kernel = Array.isArray(unit.kernels[0][0]) ? unit.kernels[0] : [unit.kernels[0]];
-      drawTable(grid, kernel.map(row => row.map(v => Number(v).toFixed(2))));
-      box.append(caption, grid);
-    }
+    if (unit.kernels) drawKernels(box, unit);
     if (state.layers) drawInput(state.layers.image, unit.box, state.layers.input_shape);
   } catch (error) { showError(error); }
 }
-
-document.addEventListener("DOMContentLoaded", async () => {
-  try {
-    const served = await api("/api/models");
-    const ready = served.models.filter(m => m.ready);
-    $("model").replaceChildren(...ready.map(m => new Option(`${m.name} (${m.source.replace(/^your file .*\//, "your file ")})`, m.name)));
-    $("input").replaceChildren(...["random", "camera", "astronaut", "coins", "coffee", "chelsea"]
-      .map(name => new Option(name === "random" ? "random numbers" : `photo: ${name}`, name)));
-    $("model").addEventListener("change", loadLayers);
-    $("input").addEventListener("change", loadLayers);
-    $("previous").addEventListener("click", () => { state.start = Math.max(0, state.start - PAGE); loadMaps(); });
-    $("next").addEventListener("click", () => { state.start += PAGE; loadMaps(); });
-    if (ready.length) await loadLayers();
-    else showError("no model is ready yet: the digit CNN is still training; reload in a few seconds");
-  } catch (error) { showError(error); }
-});
