@@ -60,6 +60,55 @@ def test_the_users_model_is_loaded_with_its_weights_and_listed(files):
     assert "/api/models" in client.get("/openapi.json").json()["paths"]
 
 
+def test_the_inputs_a_model_page_offers(files):
+    """A built-in model's held-out examples are its data's, an upload is the model's input, and an
+    input the page cannot give (an unknown name, an upload no longer kept, a photo for a 1-D model)
+    is a 400 that names what exists."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from convscope.data import digits
+    from convscope.web.digits import DIGITS
+
+    folder, trained = files
+    (folder / "signal.py").write_text("import torch\nclass Net(torch.nn.Sequential):\n"
+                                      "    def __init__(self):\n        super().__init__(torch.nn.Conv1d(1, 2, 3))\n")
+    mine, signal = load(f"{folder}/nets.py:ResNet", str(folder / "resnet.pt"), "1,3,32,32"), \
+        load(f"{folder}/signal.py:Net", None, "1,1,50")
+    DIGITS.wait(300)
+    client = TestClient(limited_app(models=(mine, signal)), base_url="http://127.0.0.1:8000")
+
+    def layers(model, input_name):
+        return client.get("/api/model/layers", params={"model": model, "input": input_name})
+
+    held_out = digits(seed=0)
+    with torch.no_grad():
+        for k in (3, 7):
+            x = torch.from_numpy(held_out.x_test[int(np.argmax(held_out.y_test == k))][None])
+            p = torch.softmax(DIGITS.model()(x), 1)[0].numpy()
+            answer = layers("digit CNN", f"example-{k}").json()
+            assert answer["labels"] == [str(d) for d in range(10)]
+            np.testing.assert_allclose(answer["prediction"]["probabilities"], p, rtol=1e-5, atol=1e-7)
+    rgb = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)   # the model's size: no resize
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "PNG")
+    upload = client.post("/api/upload", files={"file": ("mine.png", buffer.getvalue(), "image/png")}).json()
+    with torch.no_grad():
+        p = torch.softmax(trained(torch.from_numpy(rgb.transpose(2, 0, 1)[None] / np.float32(255))), 1)[0].numpy()
+    answer = layers("ResNet", upload["id"]).json()
+    np.testing.assert_allclose(answer["prediction"]["probabilities"], p, rtol=1e-5, atol=1e-7)
+    for model, input_name, message in (
+            ("ResNet", "example-3", "no such input; expected one of: random, camera"),   # only built-ins have examples
+            ("digit CNN", "example-10", "example-9, or an upload's id"),
+            ("ResNet", "upload-0123456789ab", "that upload is no longer kept"),
+            ("Net", "camera", "a photo needs an image model"),
+            ("Net", upload["id"], "an upload needs an image model")):
+        reply = layers(model, input_name)
+        assert reply.status_code == 400 and message in reply.json()["error"], (model, input_name, reply.text)
+
+
 def test_the_app_holds_the_served_models(files):
     from convscope.web.app import create_app
 
