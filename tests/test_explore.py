@@ -351,3 +351,20 @@ def test_explorations_of_one_model_on_several_inputs_at_once_stay_apart():
             hook.remove()
         for name, values in zip(CONVS, got):
             np.testing.assert_array_equal(values, expected[name][0].numpy())
+
+
+def test_convscope_explore_is_the_inspect_face_loaded_on_first_use():
+    """``convscope.explore`` without importing torch at ``import convscope``; the engine's __all__ as it was."""
+    import subprocess
+    import sys
+
+    import convscope
+    from convscope import engine, inspect
+
+    assert convscope.explore is inspect.explore and "explore" not in convscope.__all__
+    assert convscope.__all__ == list(engine.__all__)
+    probe = "import sys, convscope; print('torch' in sys.modules); convscope.explore; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() \
+        == ["False", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'exploer'"):
+        convscope.exploer

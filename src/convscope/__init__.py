@@ -20,3 +20,13 @@ from .engine import __all__ as _engine_all
 
 __version__ = "0.1.0"
 __all__ = list(_engine_all)
+
+
+def __getattr__(name: str) -> object:
+    """``convscope.explore(model, x)``: the inspect face's entry point, imported (with torch) only
+    when first used, so ``import convscope`` stays torch-free; not in ``__all__``, which is the engine's."""
+    if name == "explore":
+        from .inspect import explore
+
+        return explore
+    raise AttributeError(f"module 'convscope' has no attribute {name!r}")

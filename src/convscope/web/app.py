@@ -60,7 +60,7 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
     app = FastAPI(title="convscope lab", description="The kernel that slides, multiplies, sums: computed by "
                   "convscope's engine, drawn by the pages.", version="0.1.0", docs_url=None, redoc_url=None,
                   lifespan=lifespan)
-    app.state.models = models  # the user's models, loaded before listening; the digit CNN joins once trained
+    app.state.models = models  # the user's models, loaded before listening; the built-in CNNs join once trained
 
     @app.exception_handler(ConvScopeError)
     async def refused(request: Request, error: ConvScopeError) -> JSONResponse:
@@ -98,7 +98,7 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
     @app.get("/api/models", responses=REFUSALS)
     def served_models() -> dict[str, Any]:
         """The models this lab shows: the ones named by convscope serve --model, then the built-in
-        digit CNN (not ready while it trains)."""
+        digit and shapes CNNs (not ready while they train; ``status`` says how far)."""
         from .served_models import catalogue
 
         return catalogue(models)

@@ -1,4 +1,4 @@
-"""Background work of the lab (training the digit model, the CNN-vs-MLP experiment) that stops when
+"""Background work of the lab (training the built-in models, the CNN-vs-MLP experiment) that stops when
 the process exits.
 
 A daemon thread still inside torch when Python shuts down kills the process ("terminate called
