@@ -98,7 +98,7 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
     @app.get("/api/models", responses=REFUSALS)
     def served_models() -> dict[str, Any]:
         """The models this lab shows: the ones named by convscope serve --model, then the built-in
-        digit and shapes CNNs (not ready while they train; ``status`` says how far)."""
+        digit and shapes CNNs (not ready while they train: their status says how far)."""
         from .served_models import catalogue
 
         return catalogue(models)
