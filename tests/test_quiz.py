@@ -196,7 +196,7 @@ def test_cli_without_a_terminal_refuses_in_one_line():
 def test_cli_interactive_scores_and_explains(monkeypatch):
     quiz = generate("easy", 3, seed=2)
     letters = ["ABCD"[quiz[0].answer_index], "x", "ABCD"[(quiz[1].answer_index + 1) % 4], "q"]
-    monkeypatch.setattr("convscope.cli_quiz.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("convscope.cli.quiz.stdin_is_terminal", lambda: True)
     replies = iter(letters)
     monkeypatch.setattr("builtins.input", lambda prompt="": next(replies))
     result = runner.invoke(app, ["quiz", "--difficulty", "easy", "--n", "3", "--seed", "2"])

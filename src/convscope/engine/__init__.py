@@ -11,7 +11,7 @@ from .dispatch import BACKENDS
 from .errors import (ArrayTooLargeError, BackendError, ChannelMismatchError, ChannelsLastError, ConvParameterError,
                      ConvScopeError, ConvShapeError, KernelLayoutError, KernelTooLargeError, MissingAxisError,
                      TensorTypeError)
-from .pool import (avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward, avg_pool3d,
+from .pooling import (avg_pool1d, avg_pool1d_backward, avg_pool2d, avg_pool2d_backward, avg_pool3d,
                    avg_pool3d_backward, lp_pool1d, lp_pool1d_backward, lp_pool2d, lp_pool2d_backward,
                    lp_pool3d, lp_pool3d_backward, max_pool1d, max_pool1d_backward, max_pool2d, max_pool2d_backward,
                    max_pool3d, max_pool3d_backward)

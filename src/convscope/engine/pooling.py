@@ -1,25 +1,5 @@
-"""Max and average pooling, forward and backward, with PyTorch's rules.
-
-Average pooling *is* a convolution: a depthwise one with a kernel of ones, divided by
-the window size. So it reuses the backend's convolution primitives. Max pooling needs
-one more primitive, ``window_max``, which also says where each maximum was, and its
-backward sends each gradient to that one pixel.
-
-Lp pooling is a convolution too: the box filter summing ``|x|**p``, then the p-th root.
-
-PyTorch's rules kept here: ``stride`` defaults to ``kernel_size``; an int padding is at most
-half the kernel; max pooling pads with -inf (the smallest integer for integer input);
-``ceil_mode`` keeps a last partial window unless it would start in the right padding;
-``count_include_pad`` divides by the window's taps inside the padded input, otherwise by
-the real pixels it covers.
-
-Beyond torch (ONNX's rules): padding per side, or "same_upper"/"same_lower", may exceed half the
-kernel, so a window may hold only padding. Its max is -inf (index -1), its average without
-the padding is NaN (the mean of no pixels, as ONNX's reference computes it), its Lp norm 0;
-none of them passes a gradient back. Average pooling may be dilated; its divisor counts taps.
-Max pooling keeps integer and bool dtypes (bool: the window's logical or); average and Lp
-pooling return float32 for them, since a mean or a root is not an integer.
-"""
+"""Public pooling functions, with PyTorch's names, argument order and defaults; the computation
+and its rules are in :mod:`convscope.engine.pooling_rules`."""
 
 from __future__ import annotations
 
@@ -27,198 +7,266 @@ import numpy as np
 
 from .arithmetic import IntOrTuple, Padding
 from .conv import ArrayLike
-from .dispatch import as_array, batched, batched_grad_output, get_backend, unbatched
-from .errors import ConvParameterError
-from .padding import pad, pad_backward
-from .validate import PoolSpec, pool_spec
+from .pooling_rules import _avg_pool, _avg_pool_backward, _lp_pool, _lp_pool_backward, _max_pool, _max_pool_backward
+
+MaxResult = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 
-def _prepare(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-             padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
-             keep_integers: bool = False) -> tuple[np.ndarray, PoolSpec]:
-    x = _integer_array(input) if keep_integers else None
-    if x is None:
-        x = as_array(input, "input")
-    spec = pool_spec(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode, itemsize=x.dtype.itemsize)
-    return batched(x, spec.batched), spec
+def max_pool1d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False, *, backend: str = "auto") -> MaxResult:
+    """1-d max pooling (``torch.nn.functional.max_pool1d``); see :func:`max_pool2d`.
 
-
-def _integer_array(value: ArrayLike) -> np.ndarray | None:
-    """An integer or bool NumPy array or torch tensor as a NumPy array of its own dtype; None otherwise
-    (floats, and nested lists, which become float32 as everywhere in the engine)."""
-    if hasattr(value, "detach") and hasattr(value, "cpu") and not value.is_floating_point() \
-            and not value.is_complex():
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray) and (np.issubdtype(value.dtype, np.integer) or value.dtype == bool):
-        return value
-    return None
-
-
-def _lowest(dtype: np.dtype) -> int | float:
-    """What max pooling pads with: below every value of the dtype."""
-    return int(np.iinfo(dtype).min) if np.issubdtype(dtype, np.integer) else -np.inf
-
-
-def _max(x: np.ndarray, spec: PoolSpec, backend: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values and flat indices into the *padded* plane."""
-    if x.size == 0:  # an empty batch (the spec refuses the other empty axes)
-        empty = (x.shape[0], x.shape[1]) + spec.output_size
-        return np.zeros(empty, x.dtype), np.zeros(empty, np.int64)
-    if x.dtype == bool:  # the max of bools is their logical or; the backends compare numbers
-        values, where = _max(x.view(np.uint8), spec, backend)
-        return values.astype(bool), where
-    xp = pad(x, spec.padding, "zeros", value=_lowest(x.dtype))
-    return get_backend(backend).window_max(xp, spec.kernel_size, spec.stride, spec.dilation, spec.output_size)
-
-
-def _unpadded_index(where: np.ndarray, spec: PoolSpec) -> np.ndarray:
-    """Flat indices over the input plane, as torch returns them; -1 for a window of pure padding.
-
-    With dilation a window can fall entirely on padding (its max is -inf). torch then
-    returns an index outside the plane (and its backward writes into the neighbouring
-    channel); convscope says -1 and sends that window's gradient nowhere.
+    >>> max_pool1d([[1., 3., 2., 5., 4.]], 2)
+    array([[3., 5.]], dtype=float32)
     """
-    padded = tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding))
-    coords = [c - a for c, (a, _) in zip(np.unravel_index(where, padded), spec.padding)]
-    inside = np.logical_and.reduce([(c >= 0) & (c < n) for c, n in zip(coords, spec.input_size)])
-    flat = np.ravel_multi_index(tuple(np.clip(c, 0, n - 1) for c, n in zip(coords, spec.input_size)),
-                                spec.input_size)
-    return np.where(inside, flat, -1)
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, backend)
 
 
-def _max_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-              padding: Padding, dilation: IntOrTuple, ceil_mode: bool, return_indices: bool,
-              backend: str) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, keep_integers=True)
-    values, where = _max(x, spec, backend)
-    values = unbatched(values.astype(x.dtype, copy=False), spec.batched)
-    if return_indices:
-        return values, unbatched(_unpadded_index(where, spec), spec.batched)
-    return values
+def max_pool2d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False, *, backend: str = "auto") -> MaxResult:
+    """2-d max pooling: the largest value in each window (``torch.nn.functional.max_pool2d``).
+
+    Parameters
+    ----------
+    input
+        (N, C, H, W) or (C, H, W).
+    kernel_size
+        Window size, int or (kH, kW).
+    stride
+        Defaults to ``kernel_size`` (non-overlapping windows).
+    padding
+        Implicit -inf border: an int (both sides, at most ``kernel_size // 2`` as in torch), one
+        (before, after) pair per axis, e.g. ``((0, 1), (1, 0))``, or "same_upper" / "same_lower"
+        (ONNX's auto_pad: ``ceil(in / stride)`` outputs); pairs and strings may pad more than half
+        the kernel, and a window of padding only gives -inf (index -1).
+    dilation
+        Spacing between window taps.
+    ceil_mode
+        Round the output size up, keeping a last partial window.
+    return_indices
+        Also return, for each output, the flat index (over H*W) of its maximum.
+    backend
+        "reference", "numpy", "torch" or "auto".
+
+    Returns
+    -------
+    numpy.ndarray, or (values, indices)
+        (N, C, H_out, W_out); ``out = floor((in + 2*padding - dilation*(k-1) - 1)/stride) + 1``.
+        Integer and bool input keep their dtype (bool: a window's logical or), as torch keeps
+        integers; floats other than float64 become float32.
+
+    Examples
+    --------
+    >>> x = np.array([[[1., 2., 5., 0.], [3., 4., 1., 1.], [0., 0., 2., 2.], [9., 0., 2., 3.]]])
+    >>> max_pool2d(x, 2)
+    array([[[4., 5.],
+            [9., 3.]]])
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, backend)
 
 
-def _max_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
-                       stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
-                       backend: str) -> np.ndarray:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
-    if x.size == 0:  # an empty batch: nothing to scatter (and no row count to reshape by)
-        return unbatched(np.zeros(x.shape, x.dtype), spec.batched)
-    exact = _integer_array(input)  # find the argmax in the input's own dtype: an int64 above 2**53 is no float
-    _, where = _max(x if exact is None else batched(exact, spec.batched), spec, backend)
-    rows = x.shape[0] * x.shape[1]
-    plane = int(np.prod([n + a + b for n, (a, b) in zip(spec.input_size, spec.padding)]))
-    # Each output's gradient lands on its argmax; overlapping windows add up.
-    target = (np.arange(rows).reshape(-1, 1) * plane + where.reshape(rows, -1)).ravel()
-    grad_xp = np.bincount(target, weights=gy.ravel().astype(np.float64), minlength=rows * plane)
-    grad_xp = grad_xp.reshape(x.shape[:2] + tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding)))
-    return unbatched(pad_backward(grad_xp, spec.padding).astype(x.dtype), spec.batched)
+def max_pool3d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False, *, backend: str = "auto") -> MaxResult:
+    """3-d max pooling (``torch.nn.functional.max_pool3d``); see :func:`max_pool2d`."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, backend)
 
 
-def _divisor(spec: PoolSpec, count_include_pad: bool, divisor_override: int | None) -> np.ndarray | float:
-    """Per-output divisor: a product over axes of how many of the window's taps it counts."""
-    if divisor_override is not None:
-        return float(divisor_override)
-    divisor: np.ndarray | float = 1.0
-    for axis, (n, k, s, d, (before, after)) in enumerate(zip(spec.input_size, spec.kernel_size, spec.stride,
-                                                              spec.dilation, spec.asked_padding)):
-        taps = (np.arange(spec.output_size[axis]) * s - before)[:, None] + np.arange(k) * d  # (out, k), input coords
-        # inside the padded input (not ceil_mode's overhang), or only the real pixels
-        counted = taps < n + after if count_include_pad else (taps >= 0) & (taps < n)
-        shape = [1] * spec.nd
-        shape[axis] = -1
-        divisor = divisor * counted.sum(axis=1).reshape(shape)
-    return divisor
+def avg_pool1d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, ceil_mode: bool = False, count_include_pad: bool = True, *,
+               dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """1-d average pooling (``torch.nn.functional.avg_pool1d``); see :func:`avg_pool2d`.
+
+    >>> avg_pool1d([[1., 3., 2., 6.]], 2)
+    array([[2., 4.]], dtype=float32)
+    """
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     None, backend, dilation)
 
 
-def _ones(spec: PoolSpec, dtype: np.dtype) -> np.ndarray:
-    return np.ones((spec.channels, 1) + spec.kernel_size, dtype=dtype)
+def avg_pool2d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None, *, dilation: IntOrTuple = 1,
+               backend: str = "auto") -> np.ndarray:
+    """2-d average pooling: the mean of each window (``torch.nn.functional.avg_pool2d``).
+
+    Parameters
+    ----------
+    input
+        (N, C, H, W) or (C, H, W).
+    kernel_size, stride, padding, ceil_mode
+        As in :func:`max_pool2d` (zero padding here).
+    count_include_pad
+        Count padded zeros in the divisor (torch's default) or only real pixels. A window with
+        no real pixel (possible with per-side or "same_*" padding) then averages to NaN.
+    dilation
+        Spacing between window taps (beyond torch; ONNX's ``dilations``); the divisor counts taps.
+    divisor_override
+        Divide every window by this number instead.
+    backend
+        "reference", "numpy", "torch" or "auto".
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, C, H_out, W_out).
+
+    Examples
+    --------
+    With padding, the corner window holds one real pixel and three padded zeros:
+
+    >>> x = np.full((1, 2, 2), 4.0)
+    >>> avg_pool2d(x, 2, padding=1)[0, 0, 0], avg_pool2d(x, 2, padding=1, count_include_pad=False)[0, 0, 0]
+    (np.float64(1.0), np.float64(4.0))
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, backend, dilation)
 
 
-def _window_sums(x: np.ndarray, spec: PoolSpec, backend: str) -> np.ndarray:
-    """Each window's sum: a box filter per channel (groups = channels) on the zero-padded input."""
-    return get_backend(backend).conv_valid(pad(x, spec.padding), _ones(spec, x.dtype), spec.stride, spec.dilation,
-                                           spec.channels, spec.output_size)
+def avg_pool3d(input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: Padding = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None, *, dilation: IntOrTuple = 1,
+               backend: str = "auto") -> np.ndarray:
+    """3-d average pooling (``torch.nn.functional.avg_pool3d``); see :func:`avg_pool2d`."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, backend, dilation)
 
 
-def _spread(g: np.ndarray, x: np.ndarray, spec: PoolSpec, backend: str) -> np.ndarray:
-    """The adjoint of :func:`_window_sums`: each window's gradient to every input position it summed."""
-    padded = tuple(n + a + b for n, (a, b) in zip(spec.input_size, spec.padding))
-    grad_xp = get_backend(backend).conv_input_grad(g.astype(x.dtype, copy=False), _ones(spec, x.dtype), spec.stride,
-                                                   spec.dilation, spec.channels, padded)
-    return pad_backward(grad_xp, spec.padding)
+def max_pool1d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, dilation: IntOrTuple = 1,
+                        ceil_mode: bool = False, *, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`max_pool1d` with respect to its input."""
+    return _max_pool_backward("max_pool1d_backward", 1, grad_output, input, kernel_size, stride, padding,
+                              dilation, ceil_mode, backend)
 
 
-def _avg_pool(op: str, nd: int, input: ArrayLike, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-              padding: Padding, ceil_mode: bool, count_include_pad: bool, divisor_override: int | None,
-              backend: str, dilation: IntOrTuple = 1) -> np.ndarray:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    _check_override(op, divisor_override)
-    if x.size == 0:
-        return unbatched(np.zeros((x.shape[0], x.shape[1]) + spec.output_size, x.dtype), spec.batched)
-    with np.errstate(invalid="ignore"):  # 0 / 0: a window of padding only, without counting padding: NaN
-        y = _window_sums(x, spec, backend) / _divisor(spec, count_include_pad, divisor_override)
-    return unbatched(y.astype(x.dtype, copy=False), spec.batched)
+def max_pool2d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, dilation: IntOrTuple = 1,
+                        ceil_mode: bool = False, *, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`max_pool2d`: each output's gradient goes to its window's (first) maximum.
+
+    >>> max_pool2d_backward(np.ones((1, 1, 1)), [[[1., 7.], [3., 2.]]], 2)
+    array([[[0., 1.],
+            [0., 0.]]], dtype=float32)
+    """
+    return _max_pool_backward("max_pool2d_backward", 2, grad_output, input, kernel_size, stride, padding,
+                              dilation, ceil_mode, backend)
 
 
-def _avg_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
-                       stride: IntOrTuple | None, padding: Padding, ceil_mode: bool, count_include_pad: bool,
-                       divisor_override: int | None, backend: str, dilation: IntOrTuple = 1) -> np.ndarray:
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    _check_override(op, divisor_override)
-    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
-    if x.size == 0:
-        return unbatched(np.zeros_like(x), spec.batched)
-    divisor = _divisor(spec, count_include_pad, divisor_override)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = np.where(np.asarray(divisor) != 0, gy / divisor, 0.0)  # a window of no pixel passes nothing back
-    return unbatched(_spread(scaled, x, spec, backend).astype(x.dtype, copy=False), spec.batched)
+def max_pool3d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, dilation: IntOrTuple = 1,
+                        ceil_mode: bool = False, *, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`max_pool3d` with respect to its input."""
+    return _max_pool_backward("max_pool3d_backward", 3, grad_output, input, kernel_size, stride, padding,
+                              dilation, ceil_mode, backend)
 
 
-def _check_norm(op: str, norm_type: float) -> float:
-    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.number)) \
-            or not np.isfinite(norm_type) or norm_type < 1:
-        raise ConvParameterError(f"{op}: norm_type must be a finite number >= 1", expected="p >= 1 (1: sum of |x|, "
-                                 "2: Euclidean norm)", got=f"norm_type={norm_type!r}",
-                                 fix="use norm_type=2; for p = infinity, max-pool the absolute values")
-    return float(norm_type)
+def avg_pool1d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, ceil_mode: bool = False,
+                        count_include_pad: bool = True, *, dilation: IntOrTuple = 1,
+                        backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`avg_pool1d` with respect to its input."""
+    return _avg_pool_backward("avg_pool1d_backward", 1, grad_output, input, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, None, backend, dilation)
 
 
-def _lp_sums(op: str, nd: int, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
-             stride: IntOrTuple | None, padding: Padding, dilation: IntOrTuple, ceil_mode: bool,
-             backend: str) -> tuple[np.ndarray, PoolSpec, float, np.ndarray]:
-    """The input, its spec, p, and each window's sum of |x|**p (never below 0: a fast algorithm's
-    rounding could make a sum of non-negative numbers slightly negative)."""
-    p = _check_norm(op, norm_type)
-    x, spec = _prepare(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    if x.size == 0:
-        return x, spec, p, np.zeros((x.shape[0], x.shape[1]) + spec.output_size, x.dtype)
-    return x, spec, p, np.maximum(_window_sums(np.abs(x) ** p, spec, backend), 0)
+def avg_pool2d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, ceil_mode: bool = False,
+                        count_include_pad: bool = True, divisor_override: int | None = None, *,
+                        dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`avg_pool2d`: each output's gradient is shared equally by its window.
+
+    >>> avg_pool2d_backward(np.ones((1, 1, 1)), np.zeros((1, 2, 2)), 2)
+    array([[[0.25, 0.25],
+            [0.25, 0.25]]])
+    """
+    return _avg_pool_backward("avg_pool2d_backward", 2, grad_output, input, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override, backend, dilation)
 
 
-def _lp_pool(op: str, nd: int, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
-             stride: IntOrTuple | None, ceil_mode: bool, padding: Padding, dilation: IntOrTuple,
-             backend: str) -> np.ndarray:
-    x, spec, p, sums = _lp_sums(op, nd, input, norm_type, kernel_size, stride, padding, dilation, ceil_mode, backend)
-    return unbatched((sums ** (1 / p)).astype(x.dtype, copy=False), spec.batched)
+def avg_pool3d_backward(grad_output: ArrayLike, input: ArrayLike, kernel_size: IntOrTuple,
+                        stride: IntOrTuple | None = None, padding: Padding = 0, ceil_mode: bool = False,
+                        count_include_pad: bool = True, divisor_override: int | None = None, *,
+                        dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`avg_pool3d` with respect to its input."""
+    return _avg_pool_backward("avg_pool3d_backward", 3, grad_output, input, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override, backend, dilation)
 
 
-def _lp_pool_backward(op: str, nd: int, grad_output: ArrayLike, input: ArrayLike, norm_type: float,
-                      kernel_size: IntOrTuple, stride: IntOrTuple | None, ceil_mode: bool, padding: Padding,
-                      dilation: IntOrTuple, backend: str) -> np.ndarray:
-    x, spec, p, sums = _lp_sums(op, nd, input, norm_type, kernel_size, stride, padding, dilation, ceil_mode, backend)
-    gy = batched_grad_output(op, grad_output, x, spec.channels, spec.output_size, spec.batched)
-    if x.size == 0:
-        return unbatched(np.zeros_like(x), spec.batched)
-    # y = S**(1/p) with S = sum |x|**p:  dy/dx = y / S * |x|**(p-1) * sign(x); a window of zeros passes nothing
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_window = np.where(sums > 0, gy * sums ** (1 / p) / sums, 0.0)
-    grad = _spread(per_window, x, spec, backend) * np.abs(x) ** (p - 1) * np.sign(x)
-    return unbatched(grad.astype(x.dtype, copy=False), spec.batched)
+def lp_pool1d(input: ArrayLike, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+              ceil_mode: bool = False, *, padding: Padding = 0, dilation: IntOrTuple = 1,
+              backend: str = "auto") -> np.ndarray:
+    """1-d Lp pooling; see :func:`lp_pool2d`.
+
+    >>> lp_pool1d([[3., -4., 1.]], 2, 2, stride=1)
+    array([[5.       , 4.1231055]], dtype=float32)
+    """
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode, padding, dilation, backend)
 
 
-def _check_override(op: str, divisor_override: int | None) -> None:
-    if divisor_override is not None and (isinstance(divisor_override, bool) or int(divisor_override) != divisor_override
-                                         or divisor_override == 0):
-        raise ConvParameterError(f"{op}: divisor_override must be a non-zero integer",
-                                 got=f"divisor_override={divisor_override!r}", fix="pass None to divide by the window size")
+def lp_pool2d(input: ArrayLike, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+              ceil_mode: bool = False, *, padding: Padding = 0, dilation: IntOrTuple = 1,
+              backend: str = "auto") -> np.ndarray:
+    """2-d Lp pooling: ``(sum over the window of |x|**p) ** (1/p)``, ONNX's LpPool.
+
+    torch's ``lp_pool2d`` has the same arguments up to ``ceil_mode`` but raises x (not |x|)
+    to the power, so an odd p with negative input gives NaN there; and it has no padding or
+    dilation. Zero padding adds nothing to a window's sum.
+
+    Parameters
+    ----------
+    input
+        (N, C, H, W) or (C, H, W).
+    norm_type
+        p >= 1: 1 sums |x|, 2 is the Euclidean norm of the window.
+    kernel_size, stride, ceil_mode, padding, dilation
+        As in :func:`max_pool2d` (``stride`` defaults to ``kernel_size``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, C, H_out, W_out).
+
+    Examples
+    --------
+    >>> lp_pool2d([[[3., 0.], [0., -4.]]], 2, 2)
+    array([[[5.]]], dtype=float32)
+    """
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode, padding, dilation, backend)
+
+
+def lp_pool3d(input: ArrayLike, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+              ceil_mode: bool = False, *, padding: Padding = 0, dilation: IntOrTuple = 1,
+              backend: str = "auto") -> np.ndarray:
+    """3-d Lp pooling; see :func:`lp_pool2d`."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode, padding, dilation, backend)
+
+
+def lp_pool1d_backward(grad_output: ArrayLike, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
+                       stride: IntOrTuple | None = None, ceil_mode: bool = False, *, padding: Padding = 0,
+                       dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`lp_pool1d` with respect to its input."""
+    return _lp_pool_backward("lp_pool1d_backward", 1, grad_output, input, norm_type, kernel_size, stride,
+                             ceil_mode, padding, dilation, backend)
+
+
+def lp_pool2d_backward(grad_output: ArrayLike, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
+                       stride: IntOrTuple | None = None, ceil_mode: bool = False, *, padding: Padding = 0,
+                       dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`lp_pool2d`: ``grad * y / sum(|x|**p) * |x|**(p-1) * sign(x)`` per window;
+    a window whose values are all 0 passes nothing back."""
+    return _lp_pool_backward("lp_pool2d_backward", 2, grad_output, input, norm_type, kernel_size, stride,
+                             ceil_mode, padding, dilation, backend)
+
+
+def lp_pool3d_backward(grad_output: ArrayLike, input: ArrayLike, norm_type: float, kernel_size: IntOrTuple,
+                       stride: IntOrTuple | None = None, ceil_mode: bool = False, *, padding: Padding = 0,
+                       dilation: IntOrTuple = 1, backend: str = "auto") -> np.ndarray:
+    """Gradient of :func:`lp_pool3d` with respect to its input."""
+    return _lp_pool_backward("lp_pool3d_backward", 3, grad_output, input, norm_type, kernel_size, stride,
+                             ceil_mode, padding, dilation, backend)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import data, models
 from ..engine.conv import conv2d
-from ..engine.pool import max_pool2d
+from ..engine.pooling import max_pool2d
 from ..train import train
 from .base import Claim, Progress, Result, SeedRun, experiment
 from ..plots import subplots

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .engine.errors import ConvScopeError
+from ..engine.errors import ConvScopeError
 
 SEED_MAX = 2**64 - 1          # torch.manual_seed takes at most an unsigned 64-bit integer
 SEED_HELP_RANGE = "0 to 2**64 - 1"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import cli_checks, cli_console
+from . import checks as cli_checks, console as cli_console
 
 
 def notebooks_command(
@@ -16,7 +16,7 @@ def notebooks_command(
             "--only", help="Write only notebooks whose name contains this (repeatable), e.g. `sobel`.")] = None
 ) -> None:
     """Write one notebook per lab, the Sobel exercise and each experiment (quick budget)."""
-    from .notebooks import notebooks, write_notebooks
+    from ..notebooks import notebooks, write_notebooks
 
     stems = [spec.stem for spec in notebooks() if not only or any(name in spec.stem for name in only)]
     if only:

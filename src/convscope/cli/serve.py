@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .engine.errors import ConvScopeError
+from ..engine.errors import ConvScopeError
 
 
 def check_address(host: str, port: int) -> None:
@@ -59,7 +59,7 @@ def serve_command(host: Annotated[str, typer.Option("--host", help="Where to lis
     """Start the interactive lab (stepper, gallery, shapes, feature maps, equivariance, quiz)."""
     import uvicorn
 
-    from .web.app import limited_app
+    from ..web.app import limited_app
 
     served = ()
     if model is None and (weights or input):
@@ -67,7 +67,7 @@ def serve_command(host: Annotated[str, typer.Option("--host", help="Where to lis
                              "with it", got=f"{'--weights' if weights else '--input'} alone",
                              fix="add --model models.py:MyNet, or leave it out for the built-in models")
     if model is not None:
-        from .web.served_models import load
+        from ..web.served_models import load
 
         served = (load(model, weights, input),)   # every problem is one error line here, before listening
     check_address(host, port)

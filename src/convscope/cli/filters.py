@@ -17,9 +17,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import cli_checks, cli_console
-from .engine.errors import ConvScopeError
-from .images import MAX_PIXELS, ImageError, atomic_write
+from . import checks as cli_checks, console as cli_console
+from ..engine.errors import ConvScopeError
+from ..images import MAX_PIXELS, ImageError, atomic_write
 
 SOURCE_HELP = "An image file (PNG, JPEG, BMP, TIFF) or a sample photo: camera, coins, astronaut, ..."
 
@@ -82,7 +82,7 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
                                                       "first.")] = False,
                    max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS) -> None:
     """Slide one kernel over a photo and write its response (signed maps centred on grey)."""
-    from . import filters, images
+    from .. import filters, images
 
     if (kernel is None) == (kernel_file is None):
         raise ConvScopeError("say which kernel", expected="exactly one of --kernel NAME or --kernel-file FILE",
@@ -113,7 +113,7 @@ def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HE
                                                                   "extended.")] = Padding.reflect,
                     max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS) -> None:
     """A grid of the input and every named kernel's output, each with its range."""
-    from . import filters, images, plots
+    from .. import filters, images, plots
 
     path = _check_out_file(out)
     _check_source(image)
@@ -147,8 +147,8 @@ def exercise_command(name: Annotated[Exercise, typer.Argument(help="The exercise
                                                        help=f"Seed of the random start ({cli_checks.SEED_HELP_RANGE})."
                                                        )] = 0) -> None:
     """Seed 003's exercise: a hand-set Sobel Conv2d against SciPy, then the kernel learned."""
-    from . import images, plots
-    from .lessons import sobel_exercise
+    from .. import images, plots
+    from ..lessons import sobel_exercise
 
     folder = cli_checks.output_folder(out, files=OUTPUTS)
     _check_source(image)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from . import cli_console
-from .engine.errors import BackendError
+from . import console as cli_console
+from ..engine.errors import BackendError
 
 MODEL_HELP = ("FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory). The file is "
               "imported and the model's code runs: only name files you trust.")
@@ -45,8 +45,8 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
                   ) -> None:
     """Layer by layer: shapes, parameters, mult-adds, receptive field, jump and start (runs the model's code)."""
     _torch()
-    from .inspect import load_model, parse_shape, trace
-    from .inspect.trace import check_memory
+    from ..inspect import load_model, parse_shape, trace
+    from ..inspect.trace import check_memory
 
     shape = parse_shape(input)
     found = load_model(model)
@@ -54,7 +54,7 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
     try:
         table = trace(found, shape, measure=measure, max_bytes=None)
     except Exception:  # noqa: BLE001 - a model that fails gets the doctor's explanation, not a traceback
-        from .inspect import doctor
+        from ..inspect import doctor
 
         _print_diagnosis(doctor(found, shape, measure=bool(measure), max_bytes=None), as_json, depth)
         raise typer.Exit(1) from None
@@ -79,7 +79,7 @@ def doctor_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MO
                                                          "default).")] = False) -> None:
     """Run the model; if it fails, show the trace up to the failing layer and the fix. Exit 1 if it fails."""
     _torch()
-    from .inspect import doctor, load_model, parse_shape
+    from ..inspect import doctor, load_model, parse_shape
 
     diagnosis = doctor(load_model(model), parse_shape(input), measure=measure)
     _print_diagnosis(diagnosis, as_json, None)
@@ -88,7 +88,7 @@ def doctor_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MO
 
 
 def _print_diagnosis(diagnosis: object, as_json: bool, depth: int | None) -> None:
-    from .inspect import Diagnosis
+    from ..inspect import Diagnosis
 
     assert isinstance(diagnosis, Diagnosis)
     if as_json:
@@ -109,7 +109,7 @@ def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by
                   input: Annotated[str, typer.Option("--input", help="The input shape, e.g. 1,3,32,32.")],
                   as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
     """The shape after every layer of a stack, the solved ?, and the PyTorch code."""
-    from .inspect import parse_shape, shape_stack
+    from ..inspect import parse_shape, shape_stack
 
     report = shape_stack(stack, parse_shape(input))
     if as_json:
@@ -126,6 +126,27 @@ def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by
         console.print(f"solved: {what} = {value}")
     console.print(f"total params {report.total_params:,}\n")
     print(report.code(), end="")
+
+
+def size(size: Annotated[int, typer.Argument(metavar="IN", help="Input length along one axis.")],
+         kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size.")],
+         stride: Annotated[int, typer.Option(help="Stride.")] = 1,
+         padding: Annotated[str, typer.Option(help="Padding: an integer (each side), BEFORE,AFTER (e.g. 0,1), "
+                                              "`valid`, `same` (stride 1, torch), `same_upper` or `same_lower` "
+                                              "(any stride, ONNX; TensorFlow's `same` is same_upper).")] = "0",
+         dilation: Annotated[int, typer.Option(help="Dilation.")] = 1,
+         ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round up, as pooling can.")] = False
+         ) -> None:
+    """Explain, step by step, the output size of a convolution along one axis."""
+    from ..engine import explain_output_size
+
+    pad: int | str | tuple[int, int] = padding
+    try:  # int() is the judge: "²".isdigit() is True, yet int("²") fails; anything else is a padding name
+        sides = [int(part) for part in padding.split(",")]
+        pad = sides[0] if len(sides) == 1 else (sides[0], sides[1]) if len(sides) == 2 else padding
+    except ValueError:
+        pass
+    print(explain_output_size(size, kernel, stride, pad, dilation, ceil_mode))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import cli_checks, cli_console
+from . import checks as cli_checks, console as cli_console
 
 DATA_DIR_HELP = ("A folder with the four MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte, ...); the "
                  "shuffle experiment adds it to its data sets.")
@@ -52,8 +52,8 @@ def _bars(console: Console) -> Any:
 
 
 def _check_name(name: str) -> None:
-    from .engine.errors import ConvScopeError
-    from .experiments import REGISTRY
+    from ..engine.errors import ConvScopeError
+    from ..experiments import REGISTRY
 
     if name not in REGISTRY:  # the same words as run_experiment's, before any other check
         raise ConvScopeError("unknown experiment", expected=", ".join(REGISTRY), got=repr(name),
@@ -70,8 +70,8 @@ WORKERS_HELP = "Processes that run seeds at once (default: one per core); 1 runs
 
 
 def _seeds(seed: int, seeds: int | None, quick: bool) -> list[int]:
-    from .engine.errors import ConvScopeError
-    from .experiments import default_seeds
+    from ..engine.errors import ConvScopeError
+    from ..experiments import default_seeds
 
     count = default_seeds(quick) if seeds is None else seeds
     if not 1 <= count <= 100:
@@ -84,7 +84,7 @@ def _seeds(seed: int, seeds: int | None, quick: bool) -> list[int]:
 
 
 def _workers(workers: int | None, units: int) -> int:
-    from .engine.errors import ConvScopeError
+    from ..engine.errors import ConvScopeError
 
     if workers is not None and not 1 <= workers <= 64:
         raise ConvScopeError("--workers is out of range", expected="1 to 64 processes", got=str(workers),
@@ -96,7 +96,7 @@ def _check_data_dir(data_dir: str | None) -> None:
     """Read the IDX files before any training, so a wrong folder fails at once."""
     if data_dir is not None:
         cli_checks.input_folder(data_dir, "a folder with the four MNIST or Fashion-MNIST IDX files", "--data-dir")
-        from .data import load_idx_dataset
+        from ..data import load_idx_dataset
 
         load_idx_dataset(data_dir)
 
@@ -104,7 +104,7 @@ def _check_data_dir(data_dir: str | None) -> None:
 @experiment_app.command("list")
 def experiment_list() -> None:
     """Every experiment and the claim it tests."""
-    from .experiments import REGISTRY
+    from ..experiments import REGISTRY
 
     table = Table(title="experiments")
     table.add_column("name")
@@ -125,7 +125,7 @@ def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from 
                    workers: Annotated[int | None, typer.Option("--workers", help=WORKERS_HELP)] = None,
                    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run one experiment over several seeds; write its intervals, figures and verdict."""
-    from .experiments import run_experiments
+    from ..experiments import run_experiments
 
     _check_name(name)
     chosen = _seeds(seed, seeds, quick)
@@ -155,9 +155,9 @@ def report_command(out: Annotated[str, typer.Option("--out", help="Folder for re
                    data_dir: Annotated[str | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None) -> None:
     """Run every experiment over several seeds and write one self-contained HTML page, section by
     section as each experiment finishes; seeds already saved in --out are not run again."""
-    from .experiments import REGISTRY, Result, run_experiments
-    from .experiments.report import render
-    from .images import atomic_write
+    from ..experiments import REGISTRY, Result, run_experiments
+    from ..experiments.report import render
+    from ..images import atomic_write
 
     chosen = _seeds(seed, seeds, quick)
     names = list(REGISTRY)

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import cli_checks
-from .engine.errors import ConvScopeError
+from . import checks as cli_checks
+from ..engine.errors import ConvScopeError
 
 LETTERS = "ABCDEFGH"
 
@@ -29,7 +29,7 @@ def stdin_is_terminal() -> bool:
 
 def _ask(console: Console, number: int, total: int, question: object) -> int | None:
     """Show one question and read a letter; None when the reader quits (q or end of input)."""
-    from .lessons.quiz import Question
+    from ..lessons.quiz import Question
 
     assert isinstance(question, Question)
     console.rule(f"question {number} of {total} · {question.difficulty} · {question.topic.replace('_', ' ')}")
@@ -60,7 +60,7 @@ def quiz_command(difficulty: Annotated[Difficulty, typer.Option("--difficulty", 
     """A practice quiz whose answers are computed: score and explanations at the end."""
     import random
 
-    from .lessons.quiz import generate
+    from ..lessons.quiz import generate
 
     if not as_json and not stdin_is_terminal():
         raise ConvScopeError("the quiz asks its questions in a terminal, and standard input is not one",
