@@ -23,10 +23,10 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import zoo
-
 from convscope.inspect import trace
 from convscope.inspect.trace import measurement_work
+
+import zoo
 
 
 def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, relu: bool = True) -> nn.Sequential:

@@ -28,11 +28,11 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from servers import serve_process  # noqa: E402
-
 from convscope.filters import KERNELS  # noqa: E402
 from convscope.images import SAMPLES  # noqa: E402
 from convscope.web.services import CACHE_BYTES  # noqa: E402
+
+from servers import serve_process  # noqa: E402
 
 CONCURRENCY = 32
 MiB = 2**20

@@ -7,7 +7,6 @@ milliseconds; ``_cost`` rejects draws whose loops would be too long.
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass
 from math import prod
 from typing import Any

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_conv_oracle import check_conv
 
 import convscope as cs
 from convscope.engine.algorithms import ALGORITHMS, Problem, choose
 from convscope.engine.workspace import workspace
+
 from oracle import assert_matches
 from strategies import conv_cases, examples
-from test_conv_oracle import check_conv
 
 # Where each algorithm applies; one not listed here is drawn from every 1-3 d configuration.
 DOMAINS: dict[str, dict] = {

@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import convscope as cs
+
 from strategies import examples
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 import convscope as cs
+
 from oracle import BACKENDS, assert_matches, run_torch, torch_conv
 from strategies import conv_cases, examples
 

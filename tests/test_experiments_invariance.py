@@ -67,7 +67,8 @@ def test_consistency_of_known_classifiers():
     # blind to position: always consistent
     assert consistency(lambda b: (b.sum((1, 2, 3)) > 0.5).astype(int), x, 3, rng) == 1.0
     # the dot's exact position: the two shifts must be equal, (1/3)^2 for k = 1
-    where = lambda b: b.reshape(len(b), -1).argmax(1)
+    def where(b):
+        return b.reshape(len(b), -1).argmax(1)
     assert consistency(where, x, 1, rng) == pytest.approx(1 / 9, abs=0.02)
     # the column's parity: dx even twice (1/3 * 1/3) or odd twice (2/3 * 2/3), 5/9 for k = 1
     assert consistency(lambda b: where(b) % 2, x, 1, rng) == pytest.approx(5 / 9, abs=0.02)

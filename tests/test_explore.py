@@ -87,7 +87,7 @@ def test_the_receptive_field_box_matches_the_trace_and_autograd(setup, name):
     model, x, _, _, ex = setup
     unit = ex.unit(name, 1)
     row = next(row for row in trace(model, x).rows if row.name == name)
-    (r0, r1), (c0, c1) = unit["field"]["rows"], unit["field"]["cols"]
+    (r0, r1), (c0, _) = unit["field"]["rows"], unit["field"]["cols"]
     assert r1 - r0 + 1 == row.rf[0].size and r0 == row.rf[0].first(unit["peak"][0])
     assert c0 == row.rf[1].first(unit["peak"][1])
     # independently: the unit's value depends on no input outside its box
@@ -343,7 +343,7 @@ def test_explorations_of_one_model_on_several_inputs_at_once_stay_apart():
         results = list(pool.map(run, inputs * 3))
     for x, got in zip(inputs * 3, results):
         expected = {}
-        hooks = [model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n: expected.update({n: o}))
+        hooks = [model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n, expected=expected: expected.update({n: o}))
                  for n in CONVS]
         with torch.no_grad():
             model(x)
@@ -367,4 +367,4 @@ def test_convscope_explore_is_the_inspect_face_loaded_on_first_use():
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() \
         == ["False", "True"]
     with pytest.raises(AttributeError, match="no attribute 'exploer'"):
-        convscope.exploer
+        convscope.exploer  # noqa: B018 - the attribute access is the test

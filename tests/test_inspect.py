@@ -3,7 +3,6 @@ against their measurement, the doctor's fixes applied, and the shape calculator 
 
 from __future__ import annotations
 
-import nets
 import numpy as np
 import pytest
 import torch
@@ -12,6 +11,8 @@ from torch import nn
 
 from convscope.engine.arithmetic import ReceptiveField
 from convscope.inspect import StackError, doctor, shape_stack, trace
+
+import nets
 
 MODELS = {
     "lenet": (nets.LeNet, (1, 1, 28, 28)),

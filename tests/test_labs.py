@@ -21,8 +21,7 @@ from torch import nn
 
 import convscope
 from convscope.engine.errors import BackendError, ConvScopeError
-from convscope.lessons import LABS, TOLERANCE, LabNotFoundError, LabResult, list_labs, run_lab
-from convscope.lessons import seed002, seed003
+from convscope.lessons import LABS, TOLERANCE, LabNotFoundError, LabResult, list_labs, run_lab, seed002, seed003
 
 # Expected outputs as they appear in the seed files (whitespace collapsed there).
 SEED_002 = {

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from browsers import ARGS, CHROMIUM, SHOTS, require_chromium
 from convscope.cli import app
 from convscope.lessons import list_labs, run_lab
 from convscope.notebooks import build, notebooks, parse_percent
+
+from browsers import ARGS, CHROMIUM, SHOTS, require_chromium
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

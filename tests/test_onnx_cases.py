@@ -13,9 +13,25 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convscope.engine import (ConvParameterError, avg_pool2d, avg_pool2d_backward, conv1d, conv2d, conv2d_backward,
-                              conv3d, conv_transpose2d, conv_transpose2d_backward, explain_output_size, lp_pool1d,
-                              lp_pool2d, lp_pool2d_backward, lp_pool3d, max_pool2d, max_pool2d_backward, output_size)
+from convscope.engine import (
+    ConvParameterError,
+    avg_pool2d,
+    avg_pool2d_backward,
+    conv1d,
+    conv2d,
+    conv2d_backward,
+    conv3d,
+    conv_transpose2d,
+    conv_transpose2d_backward,
+    explain_output_size,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool2d_backward,
+    lp_pool3d,
+    max_pool2d,
+    max_pool2d_backward,
+    output_size,
+)
 
 BACKENDS = ["reference", "numpy", "auto", "torch"]
 RNG = np.random.default_rng(16)

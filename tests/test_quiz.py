@@ -3,10 +3,9 @@ distractors distinct and wrong; the CLI in and out of a terminal."""
 
 from __future__ import annotations
 
-import math
-
 import ast
 import json
+import math
 
 import pytest
 import torch
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from convscope.cli import app
 from convscope.filters import get
 from convscope.lessons.quiz import DIFFICULTIES, TOPICS, Question, generate, question
+
 from strategies import examples
 
 

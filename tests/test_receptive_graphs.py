@@ -11,11 +11,12 @@ import time
 
 import pytest
 import torch
-import zoo
 from torch import nn
 
 from convscope.inspect import trace
 from convscope.inspect.geometry import NOTE_LIMIT
+
+import zoo
 
 # model: (builder, input of the published table, (field, effective stride, effective padding))
 PUBLISHED = {

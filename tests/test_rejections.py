@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convscope as cs
+
 from oracle import assert_matches
 from strategies import examples
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from convscope.web.app import limited_app
 from convscope.web.served_models import load
-from nets import USER_MODEL_FILE as MODEL
 
+from nets import USER_MODEL_FILE as MODEL
 
 
 @pytest.fixture()

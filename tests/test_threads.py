@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from oracle import assert_matches
 
 import convscope as cs
+
+from oracle import assert_matches
 
 THREADS = 8
 ROUNDS = 3

@@ -8,7 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import nets
 import pytest
 import torch
 import torch.nn.functional as F
@@ -19,6 +18,8 @@ from typer.testing import CliRunner
 
 from convscope.cli import app
 from convscope.inspect import trace
+
+import nets
 
 NETS = str(Path(__file__).with_name("nets.py"))
 

@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 
 import convscope as cs
+
 from oracle import BACKENDS, assert_matches, run_torch, torch_conv_transpose, torch_pool
 from strategies import examples, pool_cases, transpose_cases
 

@@ -5,7 +5,6 @@ phone does not scroll sideways."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -76,15 +76,15 @@ def test_a_drawn_one_is_read_with_maps_peaks_and_fields_from_torch(client):
     np.testing.assert_allclose(read["input"], small)
     # receptive fields by hand: 3x3 convs with padding 1, then a 2x2 pool, then a 3x3 conv
     field = {0: lambda r: (r - 1, r + 1), 1: lambda r: (r - 2, r + 2), 2: lambda r: (2 * r - 4, 2 * r + 5)}
-    for l, (layer, expected) in enumerate(zip(read["feature_maps"], oracle_maps(small))):
+    for depth, (layer, expected) in enumerate(zip(read["feature_maps"], oracle_maps(small))):
         assert layer["shape"] == list(expected.shape)
         for m, shown in enumerate(layer["maps"]):
             r, c = shown["peak"]
             assert shown["value"] == pytest.approx(float(expected[m].max()), abs=1e-5)
             assert float(expected[m, r, c]) == pytest.approx(float(expected[m].max()), abs=1e-5)
-            assert tuple(shown["rows"]) == field[l](r) and tuple(shown["cols"]) == field[l](c)
-            assert shown["box"] == [max(0, field[l](r)[0]), max(0, field[l](c)[0]),
-                                    min(7, field[l](r)[1]), min(7, field[l](c)[1])]
+            assert tuple(shown["rows"]) == field[depth](r) and tuple(shown["cols"]) == field[depth](c)
+            assert shown["box"] == [max(0, field[depth](r)[0]), max(0, field[depth](c)[0]),
+                                    min(7, field[depth](r)[1]), min(7, field[depth](c)[1])]
 
 
 def test_a_maps_kernels_are_the_models_weights(client):

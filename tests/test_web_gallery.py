@@ -22,6 +22,7 @@ from convscope.web.schemas import MAX_UPLOAD_BYTES
 from convscope.web.services import _sample
 
 from browsers import CHROMIUM, close_watched  # noqa: E402
+
 WEB_LIMIT = "choose a smaller image (at most 4 megapixels / 8 MB)"
 
 
@@ -245,7 +246,7 @@ def test_phone_tap_and_no_sideways_scroll(browser, server):
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], width
     assert page.locator("#out-img").bounding_box()["width"] <= 390
-    from axe_playwright_python.sync_playwright import Axe   # with the magnifier's coloured tables drawn
+    from axe_playwright_python.sync_playwright import Axe  # with the magnifier's coloured tables drawn
 
     found = [(rule["id"], [n["target"] for n in rule["nodes"][:3]]) for rule in Axe().run(page).response["violations"]
              if rule["impact"] in ("serious", "critical")]

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from servers import running_lab
 
 from convscope.web import services
 from convscope.web.app import limited_app
 from convscope.web.schemas import MAX_FILTER_SIZE, MAX_JSON_BYTES, MAX_UPLOAD_BYTES
+
+from servers import running_lab
 
 BASE = "http://127.0.0.1:8000"
 INPUT = [1, 3, 32, 32]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 from fastapi.testclient import TestClient
-from test_web_pages import open_page  # noqa: E402 - after the module skips without chromium
 
 from convscope.web import lessons
 from convscope.web.app import create_app
+
+from test_web_pages import open_page  # noqa: E402 - after the module skips without chromium
 
 
 def test_before_a_run_the_figure_is_a_404_with_a_message(monkeypatch):

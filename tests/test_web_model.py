@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from browsers import close_watched, require_chromium, watched_page
 from convscope.images import to_display
 from convscope.inspect import trace
 from convscope.web.model_page import _input, _Model
 from convscope.web.served_models import load
+
+from browsers import close_watched, require_chromium, watched_page
 from nets import USER_MODEL_FILE as MODEL
 
 require_chromium()

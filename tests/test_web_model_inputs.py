@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-from browsers import close_watched, require_chromium, watched_page
 from convscope.images import to_display
 from convscope.inspect import explore
 from convscope.inspect.explore import INPUT
 from convscope.web.served_models import load
 from convscope.web.trained_models import SHAPES
+
+from browsers import close_watched, require_chromium, watched_page
 from nets import USER_MODEL_FILE as MODEL
 from test_web_pages import serious_violations
 

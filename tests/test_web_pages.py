@@ -5,7 +5,6 @@ A screenshot of each lands in test-artifacts/screenshots/<page>-<width>.png."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from browsers import SHOTS, require_chromium  # noqa: E402

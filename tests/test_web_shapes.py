@@ -4,7 +4,6 @@ the receptive-field box drawn is the API's (start, size) scaled to the canvas, a
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 from fastapi.testclient import TestClient

@@ -4,7 +4,6 @@ Chromium: channels, step back, scrub, arrow keys, a live speed, edits, errors, a
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -16,6 +16,7 @@ import convscope as cs
 from convscope.engine import numpy_backend
 from convscope.engine.algorithms import Problem, im2col, winograd
 from convscope.engine.workspace import workspace
+
 from strategies import examples
 
 ALGOS = [winograd.F2, winograd.F4]

@@ -34,8 +34,8 @@ import numpy as np
 
 from .engine.arithmetic import same_padding
 from .engine.conv import conv2d
-from .engine.padding import pad
 from .engine.errors import ConvScopeError
+from .engine.padding import pad
 from .images import LUMA, Display, to_display
 
 PADDING_MODES = ("zeros", "reflect", "symmetric", "replicate", "circular")

@@ -20,7 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import checks as cli_checks, console as cli_console
+from . import checks as cli_checks
+from . import console as cli_console
 
 DATA_DIR_HELP = ("A folder with the four MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte, ...); the "
                  "shuffle experiment adds it to its data sets.")

@@ -17,9 +17,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import checks as cli_checks, console as cli_console
 from ..engine.errors import ConvScopeError
 from ..images import MAX_PIXELS, ImageError, atomic_write
+from . import checks as cli_checks
+from . import console as cli_console
 
 SOURCE_HELP = "An image file (PNG, JPEG, BMP, TIFF) or a sample photo: camera, coins, astronaut, ..."
 

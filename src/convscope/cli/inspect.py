@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from . import console as cli_console
 from ..engine.errors import BackendError
+from . import console as cli_console
 
 MODEL_HELP = ("FILE.py:ModelClass, or package.module:attribute (a class, an instance or a factory). The file is "
               "imported and the model's code runs: only name files you trust.")

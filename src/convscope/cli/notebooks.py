@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from . import checks as cli_checks, console as cli_console
+from . import checks as cli_checks
+from . import console as cli_console
 
 
 def notebooks_command(

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import checks as cli_checks
 from ..engine.errors import ConvScopeError
+from . import checks as cli_checks
 
 LETTERS = "ABCDEFGH"
 

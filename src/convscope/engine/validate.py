@@ -20,15 +20,23 @@ change between calls, and per thread), and costs a few integer products.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from math import prod
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
-from .arithmetic import (IntOrTuple, Padding, effective_kernel, is_per_side, output_size, resolve_padding,
-                         to_tuple, transposed_output_size)
-from .errors import (ArrayTooLargeError, ConvParameterError,
-                     ConvShapeError, KernelTooLargeError, MissingAxisError)
+from .arithmetic import (
+    IntOrTuple,
+    Padding,
+    effective_kernel,
+    is_per_side,
+    output_size,
+    resolve_padding,
+    to_tuple,
+    transposed_output_size,
+)
+from .errors import ArrayTooLargeError, ConvParameterError, ConvShapeError, KernelTooLargeError, MissingAxisError
 from .layout import _check_channels, _check_rank, _layout
 from .workspace import MAX_BYTES, human_bytes, max_array_bytes
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import data
 from ..engine.arithmetic import ReceptiveField
-from .base import Claim, Progress, Result, SeedRun, experiment
 from ..plots import subplots
+from .base import Claim, Progress, Result, SeedRun, experiment
 from .figures import curves, seeds_note
 
 MASS = 0.9        # the share of the attribution the effective square must hold

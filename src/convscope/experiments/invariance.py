@@ -11,9 +11,9 @@ from torch import nn
 
 from .. import data
 from ..data import Split
+from ..plots import subplots
 from ..train import accuracy, predict, train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from ..plots import subplots
 from .figures import bars, curves, seeds_note, signed_map
 
 
@@ -124,7 +124,7 @@ def _rotation_scale_set(prefix: str, split: Split, steps: int, seed: int, device
     test = split.x_test[:, 0]                                                  # (N, H, W)
     for name, current in (("plain", split), ("augmented", augmented(split, seed))):
         side = split.input_shape[-1] // 4  # two max-pools
-        model = _fit(lambda: Downsampled("max", channels, split.classes, flatten=side), current, steps, seed, device,
+        model = _fit(lambda side=side: Downsampled("max", channels, split.classes, flatten=side), current, steps, seed, device,
                      progress, f"{prefix} {name}")
         device_ = next(model.parameters()).device
         for angle in ANGLES:  # both ways, averaged: a digit need not lean the same way turned left and right
@@ -274,13 +274,13 @@ def _pooling_shift_set(prefix: str, split: Split, steps: int, seed: int, device:
     arrays: dict[str, np.ndarray] = {}
     current = shifted_copies(split, seed)
     for down in DOWNS:
-        run = train(lambda: Downsampled(down, channels, split.classes), current, steps, seed=seed, device=device,
+        run = train(lambda down=down: Downsampled(down, channels, split.classes), current, steps, seed=seed, device=device,
                     lr=5e-3, progress=progress(f"{prefix} {down}", steps))
         model = run.model.cpu()
         metrics[f"{prefix}/{down}/accuracy"] = run.test_accuracy
         for k in range(1, MAX_SHIFT + 1):  # the same shifts for every model (one generator per k)
             metrics[f"{prefix}/{down}/consistency_k{k}"] = consistency(
-                lambda x: predict(model, x, torch.device("cpu")), split.x_test, k, np.random.default_rng(seed + k))
+                lambda x, model=model: predict(model, x, torch.device("cpu")), split.x_test, k, np.random.default_rng(seed + k))
         metrics[f"{prefix}/{down}/consistency"] = float(np.mean(
             [metrics[f"{prefix}/{down}/consistency_k{k}"] for k in range(1, MAX_SHIFT + 1)]))
         metrics[f"{prefix}/{down}/feature_change"], change = feature_change(model.first, split.x_test)

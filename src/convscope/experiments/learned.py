@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from .. import data, models
-from .base import Claim, Progress, Result, SeedRun, experiment
 from ..plots import subplots
+from .base import Claim, Progress, Result, SeedRun, experiment
 from .figures import curves, seeds_note, signed_map
 from .photos import classic_bank, closest, mean_match
 from .trained import _fit

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.core import Split
-from .base import Claim, Progress, Result, SeedRun, experiment
 from ..plots import subplots
+from .base import Claim, Progress, Result, SeedRun, experiment
 from .figures import bars, seeds_note, signed_map
 
 # grey scikit-image photos and textures (offline); the task: which one did a patch come from

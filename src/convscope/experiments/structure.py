@@ -9,9 +9,9 @@ import numpy as np
 from .. import data, models
 from ..engine.conv import conv2d
 from ..engine.pooling import max_pool2d
+from ..plots import subplots
 from ..train import train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from ..plots import subplots
 from .figures import bars, seeds_note
 
 

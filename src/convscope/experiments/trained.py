@@ -10,9 +10,9 @@ import numpy as np
 from .. import data, models
 from ..filters import KERNELS
 from ..images import sample
+from ..plots import subplots
 from ..train import accuracy, predict, train
 from .base import Claim, Progress, Result, SeedRun, experiment
-from ..plots import subplots
 from .figures import bars, seeds_note
 from .structure import _shift, equivariance_errors
 

@@ -46,12 +46,18 @@ from typing import Any
 import torch
 
 from ..engine.arithmetic import ReceptiveField
-from .receptive import measure_receptive_fields
 from .costs import _Costs, mult_adds, op_mult_adds  # noqa: F401 - mult_adds: part of trace's API
-from .memory import (MEASURE_FACTOR, MEMORY_BUDGET, MemoryBudgetError, MemoryEstimate,  # noqa: F401
-                     _bytes, check_memory, estimate_memory)
+from .memory import (  # noqa: F401
+    MEASURE_FACTOR,
+    MEMORY_BUDGET,
+    MemoryBudgetError,
+    MemoryEstimate,
+    _bytes,
+    check_memory,
+    estimate_memory,
+)
+from .receptive import measure_receptive_fields
 from .recorder import Call, Recorder
-
 
 AUTO_MEASURE_WORK = 2 * 10**10  # mult-adds the automatic measurement may cost (measure=None): about 2 s of a CPU core
 AUTO_DEPTH_ROWS = 60            # the command line's default --depth keeps the table under this many rows

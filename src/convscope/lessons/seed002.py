@@ -10,8 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import conv2d
-from ._kit import (Check, LabResult, Stdout, compare, conv_params, lab, nchw, randn, torch_conv2d, torch_conv2d_fn,
-                   verify)
+from ._kit import (
+    Check,
+    LabResult,
+    Stdout,
+    compare,
+    conv_params,
+    lab,
+    nchw,
+    randn,
+    torch_conv2d,
+    torch_conv2d_fn,
+    verify,
+)
 
 _F_CONV2D = "engine == torch.nn.functional.conv2d"
 

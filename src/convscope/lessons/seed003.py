@@ -18,8 +18,20 @@ from typing import Any
 import numpy as np
 
 from ..engine import conv2d, explain_output_size, output_size
-from ._kit import (Check, LabResult, Stdout, compare, conv_params, lab, nchw, randn, torch_conv2d,
-                   torch_conv2d_fn, torch_size, verify)
+from ._kit import (
+    Check,
+    LabResult,
+    Stdout,
+    compare,
+    conv_params,
+    lab,
+    nchw,
+    randn,
+    torch_conv2d,
+    torch_conv2d_fn,
+    torch_size,
+    verify,
+)
 
 GRID = [[1, 2, 3, 0, 1],
         [0, 1, 2, 3, 4],

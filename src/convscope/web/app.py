@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +22,19 @@ from ..engine.errors import ConvScopeError
 from . import digits, interactive, lessons, model_page, services
 from .docs import offline_docs
 from .guards import LOOPBACK_NAMES, BodyLimit, Busy, ClientGone, Gate, HostGuard, return_freed_memory
+from .schemas import (
+    MAX_JSON_BYTES,
+    MAX_UPLOAD_BYTES,
+    AnswerRequest,
+    DigitRequest,
+    EquivarianceRequest,
+    FilterRequest,
+    FrameRequest,
+    PixelRequest,
+    StackRequest,
+    StepperRequest,
+)
 from .served_models import builtins
-from .schemas import (MAX_JSON_BYTES, MAX_UPLOAD_BYTES, AnswerRequest, DigitRequest, EquivarianceRequest,
-                      FilterRequest, FrameRequest, PixelRequest, StackRequest, StepperRequest)
 
 STATIC = Path(__file__).with_name("static")
 # Heavy requests (a filter, an upload) computing at once; the rest wait up to GATE_WAIT seconds.
@@ -149,7 +159,7 @@ def create_app(models: tuple[Any, ...] = ()) -> FastAPI:
         return sorted(SAMPLES)
 
     @app.post("/api/upload", responses=HEAVY)
-    async def upload(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
+    async def upload(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             return JSONResponse({"error": "the upload is too large. Fix: choose a smaller image "

@@ -53,10 +53,10 @@ def _field_text(layer: str, unit: list[int], start: list[int], size: list[int], 
 def shape_report(request: Any) -> dict[str, Any]:
     """The calculator's table and code, the size arithmetic of each window layer, the receptive
     field per layer and, for ``unit`` (default: the centre), the input region that unit sees."""
+    import torch
+
     from ..inspect import shape_stack, trace
     from ..inspect.stack import parse_shape
-
-    import torch
 
     if isinstance(request.input, str):
         try:

@@ -16,8 +16,14 @@ from typing import Any
 import numpy as np
 
 from .. import filters, images
-from ..engine.arithmetic import (Padding, explain_output_size, output_size, resolve_padding, same_padding,
-                                window_positions)
+from ..engine.arithmetic import (
+    Padding,
+    explain_output_size,
+    output_size,
+    resolve_padding,
+    same_padding,
+    window_positions,
+)
 from ..engine.conv import conv2d
 from ..engine.errors import ConvScopeError
 from ..engine.padding import pad

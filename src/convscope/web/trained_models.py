@@ -20,7 +20,6 @@ import numpy as np
 from . import background
 from .guards import Busy
 
-
 # One training at a time: each sets torch's thread count for the whole process while it runs.
 _TRAINING = threading.Lock()
 

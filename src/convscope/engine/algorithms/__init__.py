@@ -44,12 +44,12 @@ class Problem:
 
     @classmethod
     def of(cls, xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
-           groups: int, out_size: tuple[int, ...]) -> "Problem":
+           groups: int, out_size: tuple[int, ...]) -> Problem:
         return cls(xp.shape[0], xp.shape[1], w.shape[0], groups, tuple(xp.shape[2:]), tuple(w.shape[2:]),
                    tuple(stride), tuple(dilation), tuple(out_size), xp.dtype.itemsize)
 
     @classmethod
-    def from_spec(cls, spec: Any, batch: int, itemsize: int) -> "Problem":
+    def from_spec(cls, spec: Any, batch: int, itemsize: int) -> Problem:
         """The problem a validated :class:`~convscope.engine.validate.ConvSpec` poses, without padding data."""
         padded = tuple(n + b + a for n, (b, a) in zip(spec.input_size, spec.padding))
         return cls(batch, spec.in_channels, spec.out_channels, spec.groups, padded, spec.kernel_size,

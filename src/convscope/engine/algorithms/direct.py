@@ -22,7 +22,7 @@ import numpy as np
 # process when two threads launch parallel loops at once: see _launch.
 numba.config.THREADING_LAYER = "workqueue"
 
-from . import Problem, machine
+from . import Problem, machine  # noqa: E402 - after the threading layer is chosen
 
 NAME = "direct"
 FUSES_BIAS = True

@@ -355,6 +355,7 @@ ALGORITHMS = (F2, F4)
 def _measure_error(seed: int = 0) -> None:  # pragma: no cover - the docstring's table
     """Print the float32 error table of the module docstring."""
     import convscope
+
     from . import im2col
 
     rng = np.random.default_rng(seed)

@@ -20,8 +20,16 @@ from dataclasses import replace
 from ...engine.errors import ConvParameterError
 from .concepts import concept, error_snippet
 from .model import DIFFICULTIES, NoQuestion, Question
-from .shapes import (conv_output_shape, layer_params, linear_in_features, pool_output_shape, stack_params,
-                     tf_same_shape, transposed_output_shape, weight_shape)
+from .shapes import (
+    conv_output_shape,
+    layer_params,
+    linear_in_features,
+    pool_output_shape,
+    stack_params,
+    tf_same_shape,
+    transposed_output_shape,
+    weight_shape,
+)
 from .values import hand_value, receptive_field, which_kernel
 
 Generator = Callable[[random.Random, str], Question]
