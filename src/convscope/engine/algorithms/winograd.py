@@ -354,14 +354,13 @@ ALGORITHMS = (F2, F4)
 
 def _measure_error(seed: int = 0) -> None:  # pragma: no cover - the docstring's table
     """Print the float32 error table of the module docstring."""
-    import convscope
-
+    from ..conv import conv2d
     from . import im2col
 
     rng = np.random.default_rng(seed)
     x64 = rng.standard_normal((8, 64, 56, 56))
     w64 = rng.standard_normal((64, 64, 3, 3))
-    ref = np.asarray(convscope.conv2d(x64, w64, padding=1, backend="numpy"), dtype=np.float64)
+    ref = np.asarray(conv2d(x64, w64, padding=1, backend="numpy"), dtype=np.float64)
     xp32 = np.pad(x64.astype(np.float32), ((0, 0), (0, 0), (1, 1), (1, 1)))
     w32 = w64.astype(np.float32)
     args = ((1, 1), (1, 1), 1, (56, 56))
