@@ -19,7 +19,8 @@ def require_chromium() -> None:
     """Skip the calling test (or module) without Chromium; fail instead where it is required."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CONVSCOPE_REQUIRE_BROWSER"):
-            raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+            raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium "
+                               "(apt-get install chromium)")
         pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
 
 

@@ -29,7 +29,8 @@ def running_lab(models: tuple = ()) -> Iterator[str]:
     from convscope.web.app import limited_app
 
     port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(limited_app(models=models), host="127.0.0.1", port=port, log_level="warning"))
+    instance = uvicorn.Server(uvicorn.Config(limited_app(models=models), host="127.0.0.1", port=port,
+                                             log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     for _ in range(200):

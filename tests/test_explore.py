@@ -77,7 +77,8 @@ def test_activations_and_maps_are_the_models_own_outputs(setup, name):
     assert page["channels"] == expected.shape[0] and len(page["maps"]) == expected.shape[0]
     for shown in page["maps"]:
         channel = expected[shown["channel"]]
-        assert shown["min"] == pytest.approx(float(channel.min())) and shown["max"] == pytest.approx(float(channel.max()))
+        assert shown["min"] == pytest.approx(float(channel.min()))
+        assert shown["max"] == pytest.approx(float(channel.max()))
         assert tuple(shown["peak"]) == np.unravel_index(int(channel.argmax()), channel.shape)
         assert shown["image"].startswith("data:image/png;base64,")
 
@@ -343,7 +344,8 @@ def test_explorations_of_one_model_on_several_inputs_at_once_stay_apart():
         results = list(pool.map(run, inputs * 3))
     for x, got in zip(inputs * 3, results):
         expected = {}
-        hooks = [model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n, expected=expected: expected.update({n: o}))
+        hooks = [model.get_submodule(n).register_forward_hook(
+                     lambda m, i, o, n=n, expected=expected: expected.update({n: o}))
                  for n in CONVS]
         with torch.no_grad():
             model(x)

@@ -152,7 +152,8 @@ def test_doctor_missing_batch_axis_and_tensorflow_kernel():
 
 
 def test_doctor_kernel_too_large_and_batchnorm_and_a_healthy_model():
-    shrinking = nn.Sequential(nn.Conv2d(1, 4, 5), nn.MaxPool2d(2), nn.Conv2d(4, 4, 5), nn.MaxPool2d(2), nn.Conv2d(4, 4, 5))
+    shrinking = nn.Sequential(nn.Conv2d(1, 4, 5), nn.MaxPool2d(2), nn.Conv2d(4, 4, 5), nn.MaxPool2d(2),
+                              nn.Conv2d(4, 4, 5))
     diagnosis = doctor(shrinking, (1, 1, 16, 16))
     assert diagnosis.layer == "4" and "larger than the padded input" in diagnosis.problem
     assert "pad by at least 2" in diagnosis.fix

@@ -187,6 +187,7 @@ def test_the_core_library_needs_no_notebook_package():
 
     code = ("import sys, convscope, convscope.notebooks, convscope.filters, convscope.inspect\n"
             "from convscope.notebooks import build, notebooks\n[build(spec) for spec in notebooks()]\n"
-            "print(sorted(m for m in ('anywidget', 'ipywidgets', 'nbformat', 'nbclient', 'IPython') if m in sys.modules))")
+            "print(sorted(m for m in ('anywidget', 'ipywidgets', 'nbformat', 'nbclient', 'IPython')"
+            " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -186,7 +186,8 @@ def test_page_refuses_blank_reads_a_one_and_shows_a_maps_kernels_and_field(serve
     page.click("#maps .map[data-layer='2'][data-map='3']")
     page.wait_for_selector("#detail:not([hidden]) #kernels table")
     shown = np.array(page.evaluate("() => Array.from(document.querySelectorAll('#kernels table')).map(t =>"
-                                   " Array.from(t.rows).map(r => Array.from(r.cells).map(c => Number(c.dataset.value))))"))
+                                   " Array.from(t.rows).map(r => Array.from(r.cells)"
+                                   ".map(c => Number(c.dataset.value))))"))
     np.testing.assert_array_equal(shown.astype(np.float32), convs()[1].weight.detach()[3].numpy())
     texts = page.locator("#kernels td").all_inner_texts()
     np.testing.assert_allclose(np.array(texts, float), convs()[1].weight.detach()[3].numpy().ravel(), atol=0.0051)
@@ -194,7 +195,8 @@ def test_page_refuses_blank_reads_a_one_and_shows_a_maps_kernels_and_field(serve
     expected = oracle_maps(page_input)[1][3]
     r, c = (int(i) for i in np.unravel_index(int(expected.argmax()), expected.shape))
     note = page.inner_text("#field-note")
-    assert f"row {r}, column {c}" in note and f"rows {r - 2} to {r + 2}" in note and f"columns {c - 2} to {c + 2}" in note
+    assert f"row {r}, column {c}" in note and f"rows {r - 2} to {r + 2}" in note
+    assert f"columns {c - 2} to {c + 2}" in note
     assert page.get_attribute("#maps .map[data-layer='2'][data-map='3']", "aria-pressed") == "true"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "features-map-detail-1280.png"), full_page=True)

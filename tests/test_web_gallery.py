@@ -155,7 +155,8 @@ def open_gallery(browser, server, width=1280, height=900, touch=False, refusals=
             if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
     page.goto(f"{server}/static/gallery.html")
     page.wait_for_function("document.querySelector('#status').textContent.startsWith('sobel_x on')")
-    page.wait_for_function("document.querySelector('#out-img').complete && document.querySelector('#out-img').naturalWidth")
+    page.wait_for_function("document.querySelector('#out-img').complete"
+                           " && document.querySelector('#out-img').naturalWidth")
     return context, page, errors
 
 

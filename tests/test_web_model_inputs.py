@@ -66,7 +66,8 @@ def test_the_branches_drawn_are_the_explorations_own(lab, browser):
     context, page, problems = watched_page(browser, viewport={"width": 1280, "height": 900})
     page.goto(base + "/static/model.html")
     page.wait_for_selector("#maps-title:has-text('feature maps of stem')")
-    drawn = set(map(tuple, page.eval_on_selector_all("#graph path", "ps => ps.map(p => [p.dataset.from, p.dataset.to])")))
+    drawn = set(map(tuple, page.eval_on_selector_all("#graph path",
+                                                     "ps => ps.map(p => [p.dataset.from, p.dataset.to])")))
     branches = set(map(tuple, page.eval_on_selector_all("#graph path.branch",
                                                          "ps => ps.map(p => [p.dataset.from, p.dataset.to])")))
     layers = explore(served.module, (1, 3, 40, 40)).layers

@@ -49,7 +49,8 @@ def test_subtotals_are_each_channels_conv2d_and_sum_to_the_total(client, flip, m
     parts, total = torch_parts(body)
     assert setup["output_shape"] == [3, 3] and setup["frames"] == 9 and len(setup["padded"]) == 3
     np.testing.assert_allclose(setup["output"], total, rtol=1e-5, atol=1e-5)
-    assert setup["weights"] == (np.array(setup["kernel"])[:, ::-1, ::-1] if flip else np.array(setup["kernel"])).tolist()
+    kernel = np.array(setup["kernel"])
+    assert setup["weights"] == (kernel[:, ::-1, ::-1] if flip else kernel).tolist()
     assert "conv.bias[0] = 0.5" in setup["code"] and "dilation=2" in setup["code"]
     for index in range(setup["frames"]):
         frame = client.post("/api/stepper/frame", json={**body, "index": index}).json()

@@ -158,7 +158,9 @@ def _reason(error: Exception, source: Any) -> str:
     """Pillow's reason without the file name it puts in (a server's temporary path, say)."""
     text = str(error).split(" (")[0][:120]
     name = getattr(source, "name", None)
-    return text.replace(str(name), "the file") if isinstance(name, str) else text.replace("<_io.BytesIO object", "<data")
+    if isinstance(name, str):
+        return text.replace(str(name), "the file")
+    return text.replace("<_io.BytesIO object", "<data")
 
 
 def _check_mode(mode: str) -> None:

@@ -2,9 +2,9 @@
 
 Each command group lives in a module of its own (``labs``, ``inspect``, ``bench``, ``filters``,
 ``experiments``, ``quiz``, ``notebooks``, ``serve``); ``checks`` holds the checks of paths and
-values shared by them, ``console`` the rich console they print with. Every error a user can cause (a :class:`~convscope.engine.errors.ConvScopeError`, or
-a bad command-line parameter) prints one line, ``error: <message>``, to stderr and
-exits with code 2, without a traceback.
+values shared by them, ``console`` the rich console they print with. Every error a user can
+cause (a :class:`~convscope.engine.errors.ConvScopeError`, or a bad command-line parameter) prints
+one line, ``error: <message>``, to stderr and exits with code 2, without a traceback.
 """
 
 from __future__ import annotations

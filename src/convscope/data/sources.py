@@ -45,5 +45,6 @@ def mnist1d(num_samples: int = 5000, seed: int = 42, shuffled: bool = False) -> 
         data = make_dataset(args)
     finally:
         np.random.set_state(state)
-    return Split("mnist1d (shuffled)" if shuffled else "mnist1d", data["x"].astype(np.float32)[:, None], data["y"].astype(np.int64),
-                 data["x_test"].astype(np.float32)[:, None], data["y_test"].astype(np.int64), 10)
+    return Split("mnist1d (shuffled)" if shuffled else "mnist1d", data["x"].astype(np.float32)[:, None],
+                 data["y"].astype(np.int64), data["x_test"].astype(np.float32)[:, None],
+                 data["y_test"].astype(np.int64), 10)

@@ -423,7 +423,8 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
         = floor(12.5) + 1
         = 12 + 1 = 13
     The 13 windows start at 0, 2, ..., 24; the last one covers input positions 24..26.
-    Warning: input position 27 is never covered by a window: the floor drops 1 position. Pad the input or change the stride if it matters.
+    Warning: input position 27 is never covered by a window: the floor drops 1 position.
+    Pad the input or change the stride if it matters.
     """
     per_side = isinstance(padding, (tuple, list))  # one axis's (before, after)
     axis_padding: Padding = ((int(padding[0]), int(padding[1])),) if per_side else padding  # type: ignore[index]

@@ -221,4 +221,5 @@ def _check_override(op: str, divisor_override: int | None) -> None:
     if divisor_override is not None and (isinstance(divisor_override, bool) or int(divisor_override) != divisor_override
                                          or divisor_override == 0):
         raise ConvParameterError(f"{op}: divisor_override must be a non-zero integer",
-                                 got=f"divisor_override={divisor_override!r}", fix="pass None to divide by the window size")
+                                 got=f"divisor_override={divisor_override!r}",
+                                 fix="pass None to divide by the window size")

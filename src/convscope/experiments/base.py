@@ -78,7 +78,8 @@ class Check:
         """'the CNN drops more than 10 points: 34.1% [31.0, 37.2] > 10.0%: holds'."""
         scale, unit = (100.0, "%") if self.percent else (1.0, "")
         bound = "lower" if self.side == ">" else "upper"
-        state = "holds" if self.holds else f"does not hold (the interval's {bound} end is not {self.side} the threshold)"
+        state = ("holds" if self.holds
+                 else f"does not hold (the interval's {bound} end is not {self.side} the threshold)")
         alone = " (one seed: no interval, the value itself decides)" if self.interval.n < 2 else ""
         return (f"{self.text}: {self.interval.text(self.percent)} {self.side} "
                 f"{self.threshold * scale:g}{unit}: {state}{alone}")

@@ -124,8 +124,8 @@ def _rotation_scale_set(prefix: str, split: Split, steps: int, seed: int, device
     test = split.x_test[:, 0]                                                  # (N, H, W)
     for name, current in (("plain", split), ("augmented", augmented(split, seed))):
         side = split.input_shape[-1] // 4  # two max-pools
-        model = _fit(lambda side=side: Downsampled("max", channels, split.classes, flatten=side), current, steps, seed, device,
-                     progress, f"{prefix} {name}")
+        model = _fit(lambda side=side: Downsampled("max", channels, split.classes, flatten=side), current, steps, seed,
+                     device, progress, f"{prefix} {name}")
         device_ = next(model.parameters()).device
         for angle in ANGLES:  # both ways, averaged: a digit need not lean the same way turned left and right
             turned = [accuracy(model, warp(test, sign * angle, 1.0)[:, None], split.y_test, device_)
@@ -157,7 +157,8 @@ def _rotation_scale_set(prefix: str, split: Split, steps: int, seed: int, device
     describe=lambda result: _describe_rotation_scale(result),
     details=[
         "Digits: sklearn's 8x8 digits enlarged to 14x14 on a 20x20 canvas; the CNN: two conv + max-pool blocks "
-        "(8 and 16 channels) and a linear layer on the flattened map. Each angle is tested turned both ways and the two accuracies averaged.",
+        "(8 and 16 channels) and a linear layer on the flattened map. Each angle is tested turned both ways and the "
+        "two accuracies averaged.",
         f"Augmentation: the training set plus two copies turned by a uniform angle in ±{TRAIN_ANGLE:g}° and scaled "
         f"by a uniform factor in {TRAIN_SCALES[0]}-{TRAIN_SCALES[1]} (drawn once per seed); 75° and 90° lie outside "
         "it. A range of ±90° would make a 6 turned +90° the image of a 9 turned -90°: labels that turning can "
@@ -274,13 +275,14 @@ def _pooling_shift_set(prefix: str, split: Split, steps: int, seed: int, device:
     arrays: dict[str, np.ndarray] = {}
     current = shifted_copies(split, seed)
     for down in DOWNS:
-        run = train(lambda down=down: Downsampled(down, channels, split.classes), current, steps, seed=seed, device=device,
-                    lr=5e-3, progress=progress(f"{prefix} {down}", steps))
+        run = train(lambda down=down: Downsampled(down, channels, split.classes), current, steps, seed=seed,
+                    device=device, lr=5e-3, progress=progress(f"{prefix} {down}", steps))
         model = run.model.cpu()
         metrics[f"{prefix}/{down}/accuracy"] = run.test_accuracy
         for k in range(1, MAX_SHIFT + 1):  # the same shifts for every model (one generator per k)
             metrics[f"{prefix}/{down}/consistency_k{k}"] = consistency(
-                lambda x, model=model: predict(model, x, torch.device("cpu")), split.x_test, k, np.random.default_rng(seed + k))
+                lambda x, model=model: predict(model, x, torch.device("cpu")), split.x_test, k,
+                np.random.default_rng(seed + k))
         metrics[f"{prefix}/{down}/consistency"] = float(np.mean(
             [metrics[f"{prefix}/{down}/consistency_k{k}"] for k in range(1, MAX_SHIFT + 1)]))
         metrics[f"{prefix}/{down}/feature_change"], change = feature_change(model.first, split.x_test)

@@ -28,7 +28,8 @@ def _filters_figure(result: Result) -> dict[str, Any]:
         for column, kernel in enumerate(arrays[key]):
             name, score = closest(kernel, bank)
             signed_map(figure, axes[row, column], kernel, f"{label}\n~{name} {score:.2f}")
-    figure.suptitle(f"first-layer {KERNEL}x{KERNEL} kernels of seed {result.seeds[0]}, each with its closest classic kernel and "
+    figure.suptitle(f"first-layer {KERNEL}x{KERNEL} kernels of seed {result.seeds[0]}, "
+                    "each with its closest classic kernel and "
                     f"|r|; mean |r| over {len(result.runs)} seed(s): init {result.text('match/init', False)}, "
                     f"trained {result.text('match/trained', False)}, shuffled labels "
                     f"{result.text('match/shuffled_labels', False)}", fontsize=9)

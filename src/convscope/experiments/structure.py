@@ -57,7 +57,8 @@ def _sharing_verdict(result: Result) -> str:
                     Claim("the CNN beats its untied (locally connected) twin on new images by over 10 points",
                           lambda m: m["shapes/cnn/test"] - m["shapes/untied/test"], above=0.10)],
             draw=_sharing_figure, describe=_sharing_verdict,
-            details=["The counts are formulas checked against torch's layers (nn.Linear(1024, 512), nn.Conv2d(3, 16, 3)).",
+            details=["The counts are formulas checked against torch's layers "
+                     "(nn.Linear(1024, 512), nn.Conv2d(3, 16, 3)).",
                      "Trained: eight 5x5 detectors, global max pooling, a Linear read-out (`models.detector2d`); the "
                      "untied twin has one 5x5 kernel per position and detector (`LocallyConnected2d`), the same "
                      "windows and read-out. Both are trained in the same seed on the same images."])

@@ -120,7 +120,8 @@ def _shuffle_figure(result: Result) -> dict[str, Any]:
               for condition in ("plain", "shuffled")})
         if set_name == "mnist1d":
             marks = [(x + offset, REFERENCE[f"{model}/{condition}"]) for x, model in enumerate(SHUFFLE_MODELS)
-                     for offset, condition in ((-0.2, "plain"), (0.2, "shuffled")) if f"{model}/{condition}" in REFERENCE]
+                     for offset, condition in ((-0.2, "plain"), (0.2, "shuffled"))
+                     if f"{model}/{condition}" in REFERENCE]
             axis.plot(*zip(*marks), "_", color="red", markersize=14, markeredgewidth=2, label="mnist1d's reference")
             axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
         axis.set_ylim(0, 1.12)
@@ -189,7 +190,8 @@ def shuffle(quick: bool, seed: int, device: str, progress: Progress, data_dir: s
     if data_dir:  # MNIST or Fashion-MNIST from the user's IDX files: images large enough for locality to matter
         sets["idx"] = data.load_idx_dataset(data_dir).take(5000 if quick else 20000, 2000 if quick else 10000)
     builders = {"logistic": models.logistic, "mlp": models.mlp,
-                "cnn": lambda shape, k: models.cnn1d(shape, k) if len(shape) == 2 else models.cnn2d(shape, k, 16, False)}
+                "cnn": lambda shape, k: (models.cnn1d(shape, k) if len(shape) == 2
+                                         else models.cnn2d(shape, k, 16, False))}
     steps = {"mnist1d": 1000 if quick else 6000, "digits": 300 if quick else 1000, "idx": 500 if quick else 3000}
     shuffled = {"mnist1d": data.mnist1d(shuffled=True)}  # the package's own permutation, as in its reference
     permutations = {"mnist1d": _recovered_permutation(sets["mnist1d"], shuffled["mnist1d"])}
@@ -242,7 +244,8 @@ def _positions_verdict(result: Result) -> str:
                     Claim("right half: the CNN with global pooling minus the same CNN without it",
                           lambda m: m["shapes/cnn/right"] - m["shapes/cnn_flat/right"], above=0.1)],
             draw=_positions_figure, describe=_positions_verdict,
-            details=[f"Canvas {CANVAS}x{CANVAS}, five 5x5 shapes. The CNN without global pooling has the same convolutions; its "
+            details=[f"Canvas {CANVAS}x{CANVAS}, five 5x5 shapes. "
+                     "The CNN without global pooling has the same convolutions; its "
                      "Linear read-out has one weight per position, and those of the right half were never trained "
                      "on a shape. Weight sharing alone is not enough: the read-out must not depend on position."])
 def unseen_positions(quick: bool, seed: int, device: str, progress: Progress) -> SeedRun:

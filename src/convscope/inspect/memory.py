@@ -37,7 +37,8 @@ class MemoryEstimate:
 
     input_shape: tuple[int, ...]
     input_bytes: int
-    activation_bytes: int | None     # None: not estimated (the model does not run on "meta", or the input alone is over)
+    # None: not estimated (the model does not run on "meta", or the input alone is over)
+    activation_bytes: int | None
     factor: int                      # MEASURE_FACTOR when receptive fields are measured, else 1
     reason: str = ""                 # why activation_bytes is None
 

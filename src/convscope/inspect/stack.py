@@ -137,7 +137,8 @@ def _layer(name: str, p: dict[str, Any], shape: tuple[int, ...], text: str, solv
         start, end = p["start_dim"] % len(shape), p["end_dim"] % len(shape)
         return shape[:start] + (prod(shape[start:end + 1]),) + shape[end + 1:], 0, fills
     if name == "Linear":
-        fills["in_features"] = _solve(p["in_features"], shape[-1], "in_features", solved, text, "an input whose last axis is")
+        fills["in_features"] = _solve(p["in_features"], shape[-1], "in_features", solved, text,
+                                      "an input whose last axis is")
         return shape[:-1] + (p["out_features"],), fills["in_features"] * p["out_features"] + \
             (p["out_features"] if p["bias"] else 0), fills
     kind, nd = WINDOWS[name]
@@ -150,7 +151,10 @@ def _layer(name: str, p: dict[str, Any], shape: tuple[int, ...], text: str, solv
         return shape, 2 * channels if p["affine"] else 0, fills
     if kind.startswith("Adaptive"):
         target = p["output_size"]
-        target = tuple(target) * (nd if len(target) == 1 else 1) if isinstance(target, (tuple, list)) else (target,) * nd
+        if isinstance(target, (tuple, list)):
+            target = tuple(target) * (nd if len(target) == 1 else 1)
+        else:
+            target = (target,) * nd
         return shape[:2] + tuple(s if t is None else t for s, t in zip(sizes, target)), 0, fills
     kernel = to_tuple(p["kernel_size"], nd, "kernel_size")
     if kind in ("MaxPool", "AvgPool"):

@@ -476,6 +476,7 @@ def _count(n: int) -> str:
     return str(n)
 
 
-__all__ = ["AUTO_MEASURE_WORK", "MEMORY_BUDGET", "Call", "LayerRow", "MemoryBudgetError", "MemoryEstimate", "Trace", "build_rows",
+__all__ = ["AUTO_MEASURE_WORK", "MEMORY_BUDGET", "Call", "LayerRow", "MemoryBudgetError", "MemoryEstimate", "Trace",
+           "build_rows",
            "check_memory", "estimate_memory", "measurement_work", "mult_adds", "op_mult_adds",
            "preserved_state", "trace"]

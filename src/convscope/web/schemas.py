@@ -67,7 +67,8 @@ class StackRequest(BaseModel):
     stack: str = Field(..., max_length=2000)
     input: list[StrictInt] | str = Field(..., min_length=1, max_length=60,
                                           description="(N, C, *spatial) as a list, or as text such as 1,3,32,32")
-    unit: list[StrictInt] | None = Field(None, max_length=3, description="an output unit (row, column) of the last spatial layer")
+    unit: list[StrictInt] | None = Field(None, max_length=3,
+                                         description="an output unit (row, column) of the last spatial layer")
 
 
 class DigitRequest(BaseModel):

@@ -100,8 +100,9 @@ def _stepper_arrays(request: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     for name in ("input", "kernel"):
         if not _holds_a_number(getattr(request, name)):
             # said here, in the page's words: an empty box is the likeliest cause
-            raise RequestError(f"the {name} is empty", expected="rows of numbers, e.g. 1 2 on one line, 3 4 on the next",
-                               got="no numbers", fix=f"type at least one number into the {name} box")
+            raise RequestError(f"the {name} is empty",
+                               expected="rows of numbers, e.g. 1 2 on one line, 3 4 on the next", got="no numbers",
+                               fix=f"type at least one number into the {name} box")
     x = _grid(request.input, "input", MAX_GRID)
     w = _grid(request.kernel, "kernel", MAX_KERNEL)
     check_cost("stepper input", x.shape, w.shape, request.stride, request.padding, request.dilation)

@@ -44,7 +44,8 @@ def error_snippet(rng: random.Random, difficulty: str) -> Question:
         fixed = code.replace("y = conv(x)", "y = conv(x[None, None])")
     else:
         wrong_side = side - k + 1 + rng.choice([-1, 1, 2])
-        code = (f"x = torch.randn({n}, 1, {side}, {side})\nmodel = nn.Sequential(nn.Conv2d(1, {out}, {k}), nn.Flatten(), "
+        code = (f"x = torch.randn({n}, 1, {side}, {side})\n"
+                f"model = nn.Sequential(nn.Conv2d(1, {out}, {k}), nn.Flatten(), "
                 f"nn.Linear({out} * {wrong_side} * {wrong_side}, 10))\ny = model(x)")
         right = side - k + 1
         fixed = code.replace(f"{wrong_side} * {wrong_side}", f"{right} * {right}")

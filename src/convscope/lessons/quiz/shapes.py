@@ -58,11 +58,13 @@ def conv_output_shape(rng: random.Random, difficulty: str) -> Question:
     oh, ow = _size(h, k, s, p, d), _size(w, k, s, p, d)
     if oh is None or ow is None:
         raise NoQuestion("window larger than the input")
-    layer = f"nn.Conv2d({cin}, {cout}, kernel_size={k}, stride={s}, padding={p}" + (f", dilation={d}" if d > 1 else "") + ")"
+    layer = (f"nn.Conv2d({cin}, {cout}, kernel_size={k}, stride={s}, padding={p}"
+             + (f", dilation={d}" if d > 1 else "") + ")")
     answer = (n, cout, oh, ow)
     mistakes = _keep([
         ((n, cout, _size(h, k, s, 0, d), _size(w, k, s, 0, d)), "the padding forgotten"),
-        ((n, cout, _raw(h, k, s, p, d, "ceil"), _raw(w, k, s, p, d, "ceil")), "rounded up instead of down (the floor forgotten)"),
+        ((n, cout, _raw(h, k, s, p, d, "ceil"), _raw(w, k, s, p, d, "ceil")),
+         "rounded up instead of down (the floor forgotten)"),
         ((n, cout, _size(h, k, s, p, 1), _size(w, k, s, p, 1)), "the dilation ignored"),
         ((n, cin, oh, ow), "in and out channels swapped"),
         ((n, cout, _size(h, k, 1, p, d), _size(w, k, 1, p, d)), "the stride ignored"),
@@ -135,7 +137,8 @@ def tf_same_shape(rng: random.Random, difficulty: str) -> Question:
                     f"of {layer}(x)?", (n, oh, ow, filters), mistakes,
                     f"With a stride, TensorFlow's \"same\" gives ceil(in / stride) outputs: ceil({h} / {s}) = {oh}"
                     + (f", ceil({w} / {s}) = {ow}" if w != h else "") + ". It pads what the last window needs, the odd "
-                    "position after (ONNX calls this SAME_UPPER; convscope: padding=\"same_upper\").\n" + "\n".join(pads),
+                    "position after (ONNX calls this SAME_UPPER; convscope: padding=\"same_upper\").\n"
+                    + "\n".join(pads),
                     difficulty, "tf_same_shape",
                     {"input": (n, h, w, cin), "k": k, "s": s, "filters": filters}, render=_shape)
 
@@ -164,8 +167,8 @@ def transposed_output_shape(rng: random.Random, difficulty: str) -> Question:
     return assemble(rng, f"x has shape {_shape((n, cin, h, h))}. What is the shape of nn.ConvTranspose2d({args})(x)?",
                     (n, cout, out, out), mistakes,
                     "A transposed convolution inverts a convolution's size rule: out = (in - 1)*stride - 2*padding + "
-                    f"dilation*(kernel_size - 1) + output_padding + 1 = ({h} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {extra} "
-                    f"+ 1 = {out}.", difficulty, "transposed_output_shape",
+                    f"dilation*(kernel_size - 1) + output_padding + 1 = ({h} - 1)*{s} - 2*{p} + {d}*({k} - 1) "
+                    f"+ {extra} + 1 = {out}.", difficulty, "transposed_output_shape",
                     {"input": (n, cin, h, h), "cin": cin, "cout": cout, "k": k, "s": s, "p": p, "extra": extra, "d": d},
                     render=_shape)
 
@@ -174,7 +177,8 @@ def weight_shape(rng: random.Random, difficulty: str) -> Question:
     cin, cout, k = rng.choice([1, 3, 16, 32]), rng.choice([8, 16, 64]), rng.choice([1, 3, 5, 7])
     g = rng.choice([g for g in (1, 2, 4) if cin % g == 0 and cout % g == 0]) if difficulty == "hard" else 1
     layer = f"nn.Conv2d({cin}, {cout}, kernel_size={k}" + (f", groups={g}" if g > 1 else "") + ")"
-    mistakes = [((cin, cout, k, k), "in and out channels swapped"), ((k, k, cin, cout), "TensorFlow's (kH, kW, in, out) order"),
+    mistakes = [((cin, cout, k, k), "in and out channels swapped"),
+                ((k, k, cin, cout), "TensorFlow's (kH, kW, in, out) order"),
                 ((cout, k, k, cin // g), "channels-last kernel order"), ((cout, cin, k, k), "groups ignored"),
                 ((cout, cin // g, k), "one kernel axis forgotten"), ((cout * cin // g, k, k), "in and out merged")]
     return assemble(rng, f"What is the shape of {layer}.weight?", (cout, cin // g, k, k), mistakes,
@@ -199,7 +203,8 @@ def layer_params(rng: random.Random, difficulty: str) -> Question:
                 (weights + (cout * k * k if bias else cout), "a bias per kernel position"),
                 ((cin + cout) * k * k, "in and out channels added")]
     return assemble(rng, f"How many parameters does {layer} have?", answer, mistakes,
-                    f"weights: out_channels * (in_channels // groups) * k * k = {cout} * {cin // g} * {k} * {k} = {weights}"
+                    "weights: out_channels * (in_channels // groups) * k * k = "
+                    f"{cout} * {cin // g} * {k} * {k} = {weights}"
                     + (f"; bias: one per output channel = {cout}; total {answer}." if bias else "; no bias."),
                     difficulty, "layer_params", {"cin": cin, "cout": cout, "k": k, "bias": bias, "groups": g},
                     render=lambda v: f"{v:,}")
@@ -211,9 +216,10 @@ def stack_params(rng: random.Random, difficulty: str) -> Question:
     side = rng.choice([8, 16]) if difficulty == "hard" else 0
     convs = c1 * c0 * k1 * k1 + c1 + c2 * c1 * k2 * k2 + c2
     head = (c2 * side * side * classes + classes) if side else (c2 * classes + classes)
-    stack = [f"nn.Conv2d({c0}, {c1}, {k1}, padding={k1 // 2})", "nn.ReLU()", f"nn.Conv2d({c1}, {c2}, {k2}, padding={k2 // 2})",
-             "nn.ReLU()"]
-    stack += [f"nn.AdaptiveAvgPool2d({side})", "nn.Flatten()", f"nn.Linear({c2 * side * side}, {classes})"] if side else \
+    stack = [f"nn.Conv2d({c0}, {c1}, {k1}, padding={k1 // 2})", "nn.ReLU()",
+             f"nn.Conv2d({c1}, {c2}, {k2}, padding={k2 // 2})", "nn.ReLU()"]
+    stack += [f"nn.AdaptiveAvgPool2d({side})", "nn.Flatten()", f"nn.Linear({c2 * side * side}, {classes})"] \
+        if side else \
         ["nn.AdaptiveAvgPool2d(1)", "nn.Flatten()", f"nn.Linear({c2}, {classes})"]
     answer = convs + head
     no_bias = answer - c1 - c2 - classes
@@ -237,7 +243,8 @@ def linear_in_features(rng: random.Random, difficulty: str) -> Question:
     def sides(padding: int) -> list[int] | None:
         """The side after each layer that changes it (None where a window no longer fits)."""
         out = [h]
-        for k, s, p in [(k1, 1, padding)] + ([(2, 2, 0)] if pool else []) + [(k2, 1, 0)] + ([(2, 2, 0)] if pool else []):
+        pools = [(2, 2, 0)] if pool else []
+        for k, s, p in [(k1, 1, padding)] + pools + [(k2, 1, 0)] + pools:
             size = _size(out[-1], k, s, p)
             if size is None:
                 return None

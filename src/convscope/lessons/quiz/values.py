@@ -56,8 +56,9 @@ def hand_value(rng: random.Random, difficulty: str) -> Question:
     setting = f"stride={stride}" + (f", padding={padding} (zeros)" if padding else "")
     return assemble(rng, f"conv2d (cross-correlation, {setting}) of the input\n{_grid(x)}\nwith the kernel\n{_grid(k)}"
                     f"\nWhat is the output at row {i}, column {j} (counting from 0)?", answer, mistakes,
-                    f"The window for output ({i}, {j}) starts at input ({i * stride - padding}, {j * stride - padding}) "
-                    f"(row*stride - padding); multiply it element by element with the kernel and sum: {terms} = {answer}.",
+                    f"The window for output ({i}, {j}) starts at input "
+                    f"({i * stride - padding}, {j * stride - padding}) (row*stride - padding); "
+                    f"multiply it element by element with the kernel and sum: {terms} = {answer}.",
                     difficulty, "hand_value", {"x": x.tolist(), "k": k.tolist(), "stride": stride, "padding": padding,
                                                "i": i, "j": j})
 
