@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from .errors import ConvParameterError, KernelTooLargeError
 
@@ -36,7 +37,7 @@ def to_tuple(value: IntOrTuple, nd: int, name: str) -> tuple[int, ...]:
     if isinstance(value, int) or (hasattr(value, "__index__") and not hasattr(value, "__len__")):
         return (int(value),) * nd
     try:
-        items = tuple(value)  # type: ignore[arg-type]
+        items = tuple(value)
     except TypeError:
         raise ConvParameterError(f"{name} must be an int or a tuple of {nd} ints",
                                  got=repr(value)) from None
@@ -119,6 +120,14 @@ def window_count(padded_size: int, kernel_size: int, stride: int, dilation: int,
     return count
 
 
+@overload
+def output_size(size: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                padding: Padding = 0, dilation: IntOrTuple = 1,
+                ceil_mode: bool = False) -> int: ...
+@overload
+def output_size(size: Sequence[int], kernel_size: IntOrTuple, stride: IntOrTuple = 1,
+                padding: Padding = 0, dilation: IntOrTuple = 1,
+                ceil_mode: bool = False) -> tuple[int, ...]: ...
 def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
                 padding: Padding = 0, dilation: IntOrTuple = 1,
                 ceil_mode: bool = False) -> int | tuple[int, ...]:
@@ -165,7 +174,7 @@ def output_size(size: IntOrTuple, kernel_size: IntOrTuple, stride: IntOrTuple = 
     >>> output_size(7, 3, stride=3, padding="same_upper")
     3
     """
-    nd = 1 if isinstance(size, int) else len(tuple(size))  # type: ignore[arg-type]
+    nd = 1 if isinstance(size, int) else len(tuple(size))
     sizes = to_tuple(size, nd, "size")
     ks, ss, ds = to_tuple(kernel_size, nd, "kernel_size"), to_tuple(stride, nd, "stride"), \
         to_tuple(dilation, nd, "dilation")
@@ -429,7 +438,7 @@ def explain_output_size(size: int, kernel_size: int, stride: int = 1,
     per_side = isinstance(padding, (tuple, list))  # one axis's (before, after)
     axis_padding: Padding = ((int(padding[0]), int(padding[1])),) if per_side else padding  # type: ignore[index]
     (before, after), = resolve_padding(axis_padding, (kernel_size,), (stride,), (dilation,), size=(size,))
-    out = output_size((size,), kernel_size, stride, ((before, after),), dilation, ceil_mode)[0]  # type: ignore
+    out = output_size((size,), kernel_size, stride, ((before, after),), dilation, ceil_mode)[0]
     span = effective_kernel(kernel_size, dilation)
     rounding = "ceil" if ceil_mode else "floor"
     if before == after:

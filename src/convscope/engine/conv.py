@@ -245,8 +245,8 @@ def conv3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                           groups, padding_mode, flip, backend)
 
 
-for _nd, _f in ((1, conv1d_backward), (2, conv2d_backward), (3, conv3d_backward)):
-    _f.__doc__ = _BACKWARD_DOC.format(nd=_nd)
+for _nd, _fb in ((1, conv1d_backward), (2, conv2d_backward), (3, conv3d_backward)):
+    _fb.__doc__ = _BACKWARD_DOC.format(nd=_nd)
 conv2d_backward.__doc__ = str(conv2d_backward.__doc__) + """
     Examples
     --------

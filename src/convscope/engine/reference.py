@@ -99,5 +99,6 @@ def window_max(xp: np.ndarray, kernel_size: tuple[int, ...], stride: tuple[int, 
                 if best_src is None or value > best or (floats and np.isnan(value) and not np.isnan(best)):
                     best, best_src = value, src
             values[(n, c) + pos] = best
+            assert best_src is not None  # the first tap always sets it
             where[(n, c) + pos] = np.ravel_multi_index(best_src, xp.shape[2:])
     return values, where

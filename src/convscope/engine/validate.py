@@ -209,7 +209,7 @@ def _conv_out(size: tuple[int, ...], ks: tuple[int, ...], ss: tuple[int, ...],
     for n, k, s, (before, after), d in zip(size, ks, ss, pads, ds):
         # output_size validates and raises KernelTooLargeError with the fix.
         out.append(output_size(n + before + after, k, s, 0, d))
-    return tuple(out)  # type: ignore[arg-type]
+    return tuple(out)
 
 
 def _check_empty_axes(op: str, mode: str, x_shape: tuple[int, ...], batch: int, channels: int,
@@ -426,7 +426,7 @@ def _pool_spec(op: str, nd: int, x_shape: tuple[int, ...], kernel_size: IntOrTup
                              got=f"input size {size}", fix="use a smaller kernel_size or a larger input")
     out, pads = [], []
     for n, k, s, (before, after), d in zip(size, ks, ss, asked, ds):
-        o = output_size((n,), k, s, ((before, after),), d, ceil_mode)[0]  # type: ignore[index]
+        o = output_size((n,), k, s, ((before, after),), d, ceil_mode)[0]
         if o < 1:
             raise ConvShapeError(f"{op}: the output would be empty", expected="an output size >= 1",
                                  got=f"output size {o} from input size {n}", fix="use a smaller kernel")

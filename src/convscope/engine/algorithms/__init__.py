@@ -83,7 +83,7 @@ class Problem:
 def _registry() -> dict[str, Any]:
     from . import direct, fft, im2col, implicit, winograd
 
-    modules = [im2col, implicit, winograd.F2, winograd.F4, fft, direct]
+    modules: list[Any] = [im2col, implicit, winograd.F2, winograd.F4, fft, direct]
     return {m.NAME: m for m in modules}
 
 

@@ -80,7 +80,7 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
             span = (r1 - r0) * row_len
             for g in range(groups):
                 src = win[n0:n1, g * cin_g:(g + 1) * cin_g, r0:r1].transpose(order)
-                cols = buffer[:src.size].reshape(src.shape)
+                cols: np.ndarray = buffer[:src.size].reshape(src.shape)
                 np.copyto(cols, src)
                 dest = out[n0:n1, g * out_g:(g + 1) * out_g, r0 * row_len:r1 * row_len]  # (n, Og, span)
                 np.matmul(w_mat[g], cols.reshape(n1 - n0, k_len, span), out=dest)
@@ -111,7 +111,7 @@ def weight_grad(gy: np.ndarray, xp: np.ndarray, kernel_size: tuple[int, ...], st
             r1 = min(out_size[0], r0 + rows)
             for g in range(groups):
                 src = win[n0:n1, g * cin_g:(g + 1) * cin_g, r0:r1].transpose(order)
-                cols = buffer[:src.size].reshape(src.shape)
+                cols: np.ndarray = buffer[:src.size].reshape(src.shape)
                 np.copyto(cols, src)
                 cols = cols.reshape(n1 - n0, k_len, -1)                           # (n, Cg*K, span)
                 grad = g_flat[n0:n1, g * out_g:(g + 1) * out_g, r0 * row_len:r1 * row_len]  # (n, Og, span)
