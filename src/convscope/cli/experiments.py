@@ -168,7 +168,8 @@ def report_command(out: Annotated[str, typer.Option("--out", help="Folder for re
     console = cli_console.console()
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    started, done = time.perf_counter(), {}
+    started = time.perf_counter()
+    done: dict[str, Result] = {}
 
     def write_page() -> None:
         page = render(names, done, folder, quick, chosen, time.perf_counter() - started, count)

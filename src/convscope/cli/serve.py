@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from ..engine.errors import ConvScopeError
+
+if TYPE_CHECKING:
+    from ..web.served_models import ServedModel
 
 
 def check_address(host: str, port: int) -> None:
@@ -61,7 +64,7 @@ def serve_command(host: Annotated[str, typer.Option("--host", help="Where to lis
 
     from ..web.app import limited_app
 
-    served = ()
+    served: tuple[ServedModel, ...] = ()
     if model is None and (weights or input):
         raise ConvScopeError(f"{'--weights' if weights else '--input'} is for --model", expected="--model FILE.py:NAME "
                              "with it", got=f"{'--weights' if weights else '--input'} alone",

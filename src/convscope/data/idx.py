@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..engine.errors import ConvScopeError
 from .core import Split
 
-TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-         0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+TYPES: dict[int, np.dtype[Any]] = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+                                   0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 CODES = {(v.kind, v.itemsize): k for k, v in TYPES.items()}
 MAX_BYTES = 1 << 30  # a file claiming more than this is refused before anything is allocated
 

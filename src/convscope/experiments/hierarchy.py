@@ -152,7 +152,8 @@ def hierarchy(quick: bool, seed: int, device: str, progress: Progress) -> SeedRu
         metrics[f"layer{layer}/receptive_field"] = float(field.size)
         metrics[f"layer{layer}/effective_size"] = float(np.mean(per_channel))
         # the figure: the strongest channels' best image, cropped to the field, and its effective side
-        shown, seen = [], set()
+        shown: list[int] = []
+        seen: set[int] = set()
         for i, u in sorted(enumerate(units), key=lambda item: -item[1][4]):
             if u[0] not in seen and len(shown) < SHOWN:
                 seen.add(u[0])

@@ -355,7 +355,7 @@ def _explain_cat(op: FailedOp, names: _Names) -> Explained:
     fix = f"pad {small_name} by {how}: x = {pad}; or crop {large_name} by as much: x = {crop}"
     upstream = _transpose_upstream(names, smaller)
     if upstream is not None:
-        module = upstream.module
+        module: Any = upstream.module  # a ConvTranspose layer: torch types its attributes loosely
         extra = list(_tuple(module.output_padding)) * (1 if len(_tuple(module.output_padding)) > 1 else
                                                        len(module.kernel_size))
         for i, d in diff.items():

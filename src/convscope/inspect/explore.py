@@ -116,7 +116,7 @@ class _Pass(Recorder):
 
     def __init__(self, model: torch.nn.Module, example: torch.Tensor) -> None:
         super().__init__(model)
-        self.flow = _Provenance(example)
+        self.flow: _Provenance = _Provenance(example)
         self.leaves: list[_Seen] = []
         self._calls_of: dict[int, int] = {}
 
@@ -354,6 +354,7 @@ class Exploration:
 
         output, layer_input = self._capture(name)
         run = {1: engine.conv1d, 2: engine.conv2d, 3: engine.conv3d}[module.weight.dim() - 2]
+        assert layer_input is not None  # _capture keeps the input of a convolution
         ours = run(layer_input.float().numpy(), module.weight.detach().float().numpy(),
                    None if module.bias is None else module.bias.detach().float().numpy(),
                    module.stride, module.padding, module.dilation, module.groups, padding_mode=module.padding_mode)

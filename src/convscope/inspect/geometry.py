@@ -59,6 +59,12 @@ class Geometry:
         return self.fields is None and self.note.startswith("global")
 
 
+def _fields(geometry: Geometry) -> tuple[ReceptiveField, ...]:
+    """The fields of a geometry its caller knows to be known (propagate returns unknown ones first)."""
+    assert geometry.fields is not None, "an unknown geometry has no fields"
+    return geometry.fields
+
+
 GLOBAL = Geometry(None, "global: every unit depends on the whole input")
 
 _WINDOW_OPS = {"conv1d": 1, "conv2d": 2, "conv3d": 3, "max_pool1d": 1, "max_pool2d": 2, "max_pool3d": 3,
@@ -197,14 +203,15 @@ def _index(geometry: Geometry, tensor: Any, index: Any, output_shape: tuple[int,
     if not all(item is None or item is Ellipsis or isinstance(item, slice) or
                (isinstance(item, int) and not isinstance(item, bool)) for item in items):
         return None
-    rank, nd = tensor.dim(), len(geometry.fields)
+    rank, nd = tensor.dim(), len(_fields(geometry))
     consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
     expanded: list[Any] = []
     for item in items:
         expanded += [slice(None)] * (rank - consumed) if item is Ellipsis else [item]
     if Ellipsis not in items:
         expanded += [slice(None)] * (rank - consumed)
-    fields, kept, axis, first = list(geometry.fields), [], 0, rank - nd
+    fields, axis, first = list(_fields(geometry)), 0, rank - nd
+    kept: list[int | None] = []
     for item in expanded:
         if item is None:
             kept.append(None)
@@ -228,7 +235,7 @@ def _pad(geometry: Geometry, args: tuple, kwargs: dict) -> Geometry:
     """``F.pad(x, pad)``: ``pad`` lists (left, right) from the last axis backwards; a left pad of
     ``p`` (negative: a crop) moves the start ``p`` units earlier, in every mode."""
     pad = _ints(_argument(args, kwargs, 1, "pad", ()))
-    fields = list(geometry.fields)
+    fields = list(_fields(geometry))
     for r in range(min(len(fields), len(pad) // 2)):
         fields[-1 - r] = fields[-1 - r].shifted(pad[2 * r])
     return Geometry(tuple(fields))
@@ -237,8 +244,8 @@ def _pad(geometry: Geometry, args: tuple, kwargs: dict) -> Geometry:
 def _merge(name: str, known: list[tuple[Any, Geometry]], output_shape: tuple[int, ...]) -> Geometry:
     """Elementwise ops, shape-only ops and merges: each input's spatial (trailing) axes must be the
     output's; the field is the union of the aligned input fields."""
-    nd = len(known[0][1].fields)
-    if any(len(g.fields) != nd for _, g in known):
+    nd = len(_fields(known[0][1]))
+    if any(len(_fields(g)) != nd for _, g in known):
         return Geometry(None, f"maps with different numbers of spatial axes merge at {name}")
     if nd == 0:
         return known[0][1]
@@ -255,12 +262,12 @@ def _merge(name: str, known: list[tuple[Any, Geometry]], output_shape: tuple[int
             if shape is not None and len(known) > 1 and all(a in (1, b) for a, b in zip(shape, target)):
                 return Geometry(None, f"a map broadcast over space merges at {name}: no single field")
             return Geometry(None, f"{name} changes the spatial shape: no rule")
-        if merged is None or geometry is first or geometry.fields == merged:
-            merged = geometry.fields if merged is None else merged
+        if merged is None or geometry is first or _fields(geometry) == merged:
+            merged = _fields(geometry) if merged is None else merged
             continue
-        union = tuple(a.union(b) for a, b in zip(merged, geometry.fields))
+        union = tuple(a.union(b) for a, b in zip(merged, _fields(geometry)))
         if any(u is None for u in union):
-            jumps = sorted({f.jump for f in merged} | {f.jump for f in geometry.fields})
+            jumps = sorted({f.jump for f in merged} | {f.jump for f in _fields(geometry)})
             return Geometry(None, f"unaligned maps merge at {name} (jumps {jumps[0]} and {jumps[-1]}): "
                                   "no single field")
         merged = union  # type: ignore[assignment]
@@ -279,8 +286,8 @@ def propagate(name: str, args: tuple, kwargs: dict, inputs: list[tuple[Any, Geom
         return None  # constants, parameters: no dependence on the model's input
     if name in ("linear", "bilinear") or (name in _GLOBAL_OPS and any(g.known for _, g in known)):
         return GLOBAL
-    for _, geometry in known:  # a global input makes every unit global; else the first unknown's note
-        if geometry.is_global:
+    for _, seen in known:  # a global input makes every unit global; else the first unknown's note
+        if seen.is_global:
             return GLOBAL
     unknown = next((g for _, g in known if not g.known), None)
     if unknown is not None:
@@ -290,16 +297,16 @@ def propagate(name: str, args: tuple, kwargs: dict, inputs: list[tuple[Any, Geom
         if geometry is None or len(known) > 1:
             return Geometry(None, f"{name} with weights computed from the input: no rule")
         nd = _WINDOW_OPS.get(name) or _ADAPTIVE_OPS[name]
-        if len(geometry.fields) != nd or inputs[0][0].dim() <= nd:
+        if len(_fields(geometry)) != nd or inputs[0][0].dim() <= nd:
             return Geometry(None, f"{name} on a map with other spatial axes: not traced")
         if name in _ADAPTIVE_OPS:
             return adaptive_fields(name, tuple(inputs[0][0].shape[-nd:]), tuple(output_shape[-nd:]),
-                                   geometry.fields)
-        return Geometry(window_fields(name, nd, args, kwargs, geometry.fields))
+                                   _fields(geometry))
+        return Geometry(window_fields(name, nd, args, kwargs, _fields(geometry)))
     if name in _NO_RULE:
         return Geometry(None, f"{name}: no single-path rule")
     source, geometry = known[0]
-    rank, nd = source.dim(), len(geometry.fields)
+    rank, nd = source.dim(), len(_fields(geometry))
     if name == "pad" and len(known) == 1:
         return _pad(geometry, args, kwargs)
     if name == "__getitem__" and len(known) == 1:

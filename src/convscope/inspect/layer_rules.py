@@ -15,7 +15,7 @@ convscope.engine.errors.ConvParameterError: groups must be a positive integer; g
 from __future__ import annotations
 
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 from ..engine.arithmetic import to_tuple
 from ..engine.errors import ConvParameterError
@@ -102,7 +102,7 @@ def check_layer(name: str, p: dict[str, Any], rank: int) -> None:
     elif name in ("Softmax", "LogSoftmax") and p["dim"] is not None:
         _dim("dim", p["dim"], rank)
     elif name.startswith("Dropout"):
-        if isinstance(p["p"], bool) or not isinstance(p["p"], Real) or not 0 <= p["p"] <= 1:
+        if isinstance(p["p"], bool) or not isinstance(p["p"], Real) or not 0 <= cast(float, p["p"]) <= 1:
             raise ConvParameterError("a dropout probability is between 0 and 1", got=f"p={p['p']!r}",
                                      fix="use p=0.5")
 

@@ -100,7 +100,8 @@ def measure_receptive_fields(model: torch.nn.Module, example: torch.Tensor, reco
         model.train(was_training)
     for index, support in supports.items():
         row = rows[index]
-        extents, clipped = [], []  # per axis: a field cut by the border on one axis says nothing of the other
+        extents: list[int] = []
+        clipped: list[bool] = []  # per axis: a field cut by the border on one axis says nothing of the other
         for axis in range(support.dim()):
             other = tuple(a for a in range(support.dim()) if a != axis)
             hit = support.any(dim=other) if other else support

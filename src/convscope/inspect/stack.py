@@ -188,7 +188,7 @@ def shape_stack(text: str, input_shape: tuple[int, ...]) -> StackReport:
     if not text.strip() or any(not piece.strip() for piece in pieces):
         raise StackError("an empty layer in the stack", expected="layers separated by ->", got=repr(text),
                          fix='e.g. "Conv2d(3,16,3) -> ReLU -> Flatten"')
-    shape, rows, solved = tuple(input_shape), [], {}
+    shape, rows, solved = tuple(input_shape), list[StackRow](), dict[str, int]()
     for index, piece in enumerate(pieces, start=1):
         name, args, kwargs = _parse(piece, index)
         bound = _bind(name, args, kwargs, piece)

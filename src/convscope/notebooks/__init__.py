@@ -75,7 +75,8 @@ def parse_percent(text: str) -> list[dict[str, Any]]:
     """Cells from a percent script: text before the first ``# %%`` (a module docstring, say) is
     dropped; blank lines around a cell are trimmed."""
     cells: list[dict[str, Any]] = []
-    kind, body = None, []   # None: before the first marker
+    kind: str | None = None   # None: before the first marker
+    body: list[str] = []
 
     def close() -> None:
         if kind is None:

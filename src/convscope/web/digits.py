@@ -69,7 +69,8 @@ def read_digit(request: Any) -> dict[str, Any]:
     small = drawing.reshape(SIDE, 4, SIDE, 4).mean(axis=(1, 3))       # 4x4 blocks averaged
     model = DIGITS.model()
     x = torch.from_numpy(small[None, None])
-    maps, field = [], ReceptiveField()
+    maps: list[dict[str, Any]] = []
+    field = ReceptiveField()
     with torch.no_grad():
         features = x
         for layer in model[0]:

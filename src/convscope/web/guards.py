@@ -111,7 +111,7 @@ class HostGuard:
         origin = headers.get("origin")
         cross_site = headers.get("sec-fetch-site") == "cross-site"
         # another port on this machine is another site too (a dev server on :3000, say): compare host:port
-        foreign = bool(origin) and origin.split("://", 1)[-1].lower() != headers.get("host", "").strip().lower()
+        foreign = bool(origin and origin.split("://", 1)[-1].lower() != headers.get("host", "").strip().lower())
         if scope.get("method") not in ("GET", "HEAD", "OPTIONS") and (cross_site or foreign):
             await _refuse(send, 403, "requests from another site's page are refused; expected a request from "
                                      "the lab's own pages. Fix: use the lab at the address `convscope serve` printed")

@@ -88,6 +88,7 @@ def shape_report(request: Any) -> dict[str, Any]:
     spatial = [r for r in layers if r.rf is not None and r.output_shape and len(r.output_shape) == len(shape)]
     if spatial:
         last = spatial[-1]
+        assert last.output_shape is not None and last.rf is not None  # the filter above kept only these
         unit = request.unit or [n // 2 for n in last.output_shape[2:]]
         if len(unit) != len(last.rf) or any(not 0 <= u < n for u, n in zip(unit, last.output_shape[2:])):
             raise RequestError("no such output unit", expected=f"{len(last.rf)} indices below "

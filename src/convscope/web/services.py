@@ -11,7 +11,7 @@ import io
 import threading
 from collections import OrderedDict
 from math import prod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -163,7 +163,7 @@ def stepper_request(input: Any, kernel: Any, stride: Any = 1, padding: Any = 0, 
         return FrameRequest(**values)
     except ValidationError as error:
         first = error.errors()[0]
-        name = first["loc"][0]
+        name = cast(str, first["loc"][0])  # a field of FrameRequest: its loc starts with the name
         wanted = [e["msg"].removeprefix("Input should be ") for e in error.errors() if e["loc"][0] == name]
         raise RequestError(f"the stepper's {name} is not one it takes", expected=" or ".join(dict.fromkeys(wanted)),
                            got=repr(values[name])[:80], fix=f"e.g. {name}={_EXAMPLES.get(name, '1')}") from None
@@ -317,7 +317,7 @@ def resize(photo: np.ndarray, height: int, width: int) -> np.ndarray:
     from PIL import Image
 
     channels = [Image.fromarray(np.ascontiguousarray(photo[..., c] if photo.ndim == 3 else photo, np.float32),
-                                mode="F").resize((width, height), Image.BILINEAR)
+                                mode="F").resize((width, height), Image.Resampling.BILINEAR)
                 for c in range(photo.shape[2] if photo.ndim == 3 else 1)]
     planes = [np.asarray(c, np.float32) for c in channels]
     return planes[0] if photo.ndim == 2 else np.stack(planes, axis=-1)

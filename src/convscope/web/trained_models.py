@@ -52,7 +52,9 @@ class TrainedOnStart:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._model: Any = None
-        self.state, self.progress, self.accuracy, self.source = "idle", 0.0, None, None
+        self.state, self.progress = "idle", 0.0
+        self.accuracy: float | None = None
+        self.source: str | None = None
         self.failure = ""
         self._examples: dict[int, Any] | None = None
 
@@ -94,6 +96,7 @@ class TrainedOnStart:
     def _message(self) -> str:
         if self.state == "ready":
             how = "loaded from the cache of an earlier training" if self.source == "cache" else "trained just now"
+            assert self.accuracy is not None  # set together with state "ready"
             return f"model ready ({how}): {self.accuracy * 100:.1f}% right on held-out {self.noun}s"
         if self.state == "failed":
             return f"the {self.noun} model could not be trained ({self.failure}); restart the lab"

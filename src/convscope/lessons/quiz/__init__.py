@@ -105,7 +105,7 @@ def generate(difficulty: str = "mixed", n: int = 10, seed: int = 0, topics: list
         raise ConvParameterError("unknown quiz topic", expected=", ".join(TOPICS), got=", ".join(unknown),
                                  fix="leave topics out for all of them")
     rng = random.Random(seed)
-    quiz = []
+    quiz: list[Question] = []
     for index in range(n):
         level = DIFFICULTIES[index % 3] if difficulty == "mixed" else difficulty
         pool = [t for t in (topics or TOPICS) if level in TOPICS[t][1]]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+from typing import cast
 
 from ...engine.arithmetic import explain_output_size, output_size, transposed_output_size
 from ...engine.errors import ConvScopeError
@@ -25,18 +27,21 @@ def _size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, ceil: bool = False
         out = output_size(n, k, s, p, d, ceil)
     except ConvScopeError:
         return None
-    return int(out)  # type: ignore[arg-type]
+    return int(out)
 
 
 def _raw(n: int, k: int, s: int, p: int, d: int, rounding: str) -> int | None:
     """The formula with another rounding (a mistake's value): None when it is not a size."""
     value = (n + 2 * p - d * (k - 1) - 1) / s
-    out = {"floor": math.floor, "ceil": math.ceil, "round": round}[rounding](value) + 1
+    roundings: dict[str, Callable[[float], int]] = {"floor": math.floor, "ceil": math.ceil, "round": round}
+    out = roundings[rounding](value) + 1
     return out if out >= 1 else None
 
 
-def _keep(mistakes: list[tuple[tuple[int, ...] | None, str]]) -> list[tuple[tuple[int, ...], str]]:
-    return [(v, m) for v, m in mistakes if v is not None and all(x is not None and x >= 1 for x in v)]
+def _keep(mistakes: list[tuple[tuple[int | None, ...] | None, str]]) -> list[tuple[tuple[int, ...], str]]:
+    # the filter keeps only tuples of sizes >= 1: no None is left in them
+    return [(cast(tuple[int, ...], v), m) for v, m in mistakes
+            if v is not None and all(x is not None and x >= 1 for x in v)]
 
 
 def _axes_text(h: int, w: int, **window: int) -> str:
@@ -122,7 +127,7 @@ def tf_same_shape(rng: random.Random, difficulty: str) -> Question:
     w = h if difficulty != "hard" else rng.randint(9, 70)
     k = rng.choice([3, 5]) if difficulty == "easy" else rng.choice([2, 3, 4, 5, 7])
     s = rng.choice([2, 3]) if difficulty != "easy" else 2
-    oh, ow = (int(v) for v in output_size((h, w), k, s, "same_upper"))  # type: ignore[union-attr]
+    oh, ow = (int(v) for v in output_size((h, w), k, s, "same_upper"))
     layer = f'tf.keras.layers.Conv2D({filters}, {k}, strides={s}, padding="same")'
     mistakes = _keep([
         ((n, h, w, filters), '"same" taken as "same size as the input" at any stride'),
