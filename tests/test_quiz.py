@@ -206,3 +206,31 @@ def test_cli_interactive_scores_and_explains(monkeypatch):
     wrong = "ABCD"[(quiz[1].answer_index + 1) % 4]
     assert "1. right" in result.stdout
     assert f"2. wrong (you said {wrong}, the answer is {'ABCD'[quiz[1].answer_index]})" in result.stdout
+
+
+def test_every_shape_explanation_ends_on_its_key():
+    """12,000 convolution and pooling shape questions: each axis's worked arithmetic in the
+    explanation ends on the size the key says (ceil_mode's dropped last window included)."""
+    import re
+
+    checked = 0
+    for seed in range(60):
+        for q in generate("mixed", 200, seed, topics=["conv_output_shape", "pool_output_shape"]):
+            key = [int(v) for v in re.findall(r"-?\d+", q.answer)][-2:]
+            axes = {line.split(":")[0]: line for line in q.explanation.splitlines()
+                    if line.startswith(("Height:", "Width:"))}
+            last = [int(re.findall(r"-?\d+", axes.get(axis, axes["Height"]))[-1]) for axis in ("Height", "Width")]
+            assert last == key, (q.ident, q.question, q.explanation)
+            checked += 1
+    assert checked == 12_000
+
+
+def test_no_which_kernel_question_offers_two_equal_kernels():
+    import numpy as np
+
+    from convscope import filters
+
+    for seed in range(40):
+        for q in generate("mixed", 50, seed, topics=["which_kernel"]):
+            weights = [np.asarray(filters.get(choice).weights, np.float64).tobytes() for choice in q.choices]
+            assert len(set(weights)) == len(weights), (q.ident, q.choices)

@@ -44,11 +44,18 @@ def _keep(mistakes: list[tuple[tuple[int | None, ...] | None, str]]) -> list[tup
             if v is not None and all(x is not None and x >= 1 for x in v)]
 
 
-def _axes_text(h: int, w: int, **window: int) -> str:
-    rows = explain_output_size(h, **window).splitlines()
-    text = "Height: " + " ".join(r.strip() for r in rows[:5])
+def _axes_text(h: int, w: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+               ceil_mode: bool = False) -> str:
+    """Each axis's arithmetic as ``explain_output_size`` gives it, through its last step (with
+    ceil_mode, the window dropped for starting in the padding): the text ends on the size the key uses."""
+    def steps(size: int) -> str:
+        explained = explain_output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
+        lines = [line.strip() for line in explained.splitlines()]
+        last = max(i for i, line in enumerate(lines) if line.startswith(("=", "ceil_mode drops")))
+        return " ".join(lines[:last + 1])
+    text = "Height: " + steps(h)
     if w != h:
-        text += "\nWidth: " + " ".join(r.strip() for r in explain_output_size(w, **window).splitlines()[:5])
+        text += "\nWidth: " + steps(w)
     return text
 
 

@@ -73,6 +73,12 @@ def which_kernel(rng: random.Random, difficulty: str) -> Question:
     x = (draw.random((side, side)) < 0.4).astype(np.int64) * (1 if difficulty == "easy" else draw.integers(1, 4))
     names = list(KERNEL_CHOICES[:-1] if difficulty == "easy" else [n for n in KERNEL_CHOICES if n != "identity"])
     rng.shuffle(names)
+    # one name per kernel: prewitt_x *is* vertical_edge, and two equal kernels among the choices
+    # would give both away as wrong
+    distinct: dict[bytes, str] = {}
+    for name in names:
+        distinct.setdefault(np.asarray(filters.get(name).weights, np.float64).tobytes(), name)
+    names = list(distinct.values())
     outputs = {n: np.round(filters.apply(x.astype(np.float64), n, "zeros") * 9) / 9 for n in names}
     answer = names[0]
     mistakes = [(n, f"{n} gives another map here ({filters.get(n).responds_to})") for n in names[1:]
