@@ -27,6 +27,7 @@ Borders: the engine's padding modes are PyTorch's, and their SciPy names differ.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class FilterError(ConvScopeError):
 
 @dataclass(frozen=True)
 class Kernel:
-    """A named kernel: its weights (kH, kW), and what it responds to."""
+    """A named kernel: its weights (kH, kW), kept as a read-only float32 copy, and what it responds to."""
 
     name: str
     weights: np.ndarray
@@ -70,7 +71,7 @@ class Kernel:
         return f"Kernel({self.name!r}, {self.weights.shape[0]}x{self.weights.shape[1]}: {self.responds_to})"
 
 
-def _outer(column: list[float], row: list[float]) -> np.ndarray:
+def _outer(column: Sequence[float] | np.ndarray, row: Sequence[float] | np.ndarray) -> np.ndarray:
     """A separable kernel from its 1-D parts: ``column`` down the rows, ``row`` across."""
     return np.outer(column, row)
 
@@ -123,11 +124,11 @@ SHARPEN = Kernel("sharpen", 2 * _IDENTITY3 - _BOX[3],
                  "detail: the image plus its difference from the local average (2 x identity - box blur)")
 UNSHARP = Kernel("unsharp", 2 * np.pad([[1.0]], 2) - _outer(_binomial(5), _binomial(5)),
                  "detail at a coarser scale: image + (image - 5x5 binomial blur), the darkroom's unsharp mask")
-EMBOSS = Kernel("emboss", [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
+EMBOSS = Kernel("emboss", np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
                 "brightness rising towards the lower right: a relief lit from the top left")
-LAPLACIAN4 = Kernel("laplacian4", [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+LAPLACIAN4 = Kernel("laplacian4", np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
                     "curvature: a pixel unlike its 4 neighbours (blobs, thin lines, both sides of an edge)")
-LAPLACIAN8 = Kernel("laplacian8", [[1, 1, 1], [1, -8, 1], [1, 1, 1]],
+LAPLACIAN8 = Kernel("laplacian8", np.array([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
                     "curvature against all 8 neighbours, diagonals included")
 SOBEL_X = Kernel("sobel_x", _outer(_SMOOTH3, _DIFF),
                  "vertical edges: positive where brightness rises left to right (smoothed [1, 2, 1] down)")
@@ -141,11 +142,11 @@ SCHARR_X = Kernel("scharr_x", _outer([3.0, 10.0, 3.0], _DIFF),
                   "vertical edges, with weights [3, 10, 3] that make the gradient's direction more exact")
 SCHARR_Y = Kernel("scharr_y", _outer(_DIFF, [3.0, 10.0, 3.0]),
                   "horizontal edges, Scharr's weights")
-HORIZONTAL_EDGE = Kernel("horizontal_edge", [[-1, -1, -1], [0, 0, 0], [1, 1, 1]],
+HORIZONTAL_EDGE = Kernel("horizontal_edge", np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]),
                          "the lessons' horizontal-edge kernel: darker above, brighter below")
-VERTICAL_EDGE = Kernel("vertical_edge", [[-1, 0, 1]] * 3,
+VERTICAL_EDGE = Kernel("vertical_edge", np.array([[-1, 0, 1]] * 3),
                        "the lessons' vertical-edge kernel: darker left, brighter right")
-EDGE_1x2 = Kernel("edge_1x2", [[-1, 1]],
+EDGE_1x2 = Kernel("edge_1x2", np.array([[-1, 1]]),
                   "the lessons' [-1, 1] detector: the step from each pixel to its right neighbour")
 
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
@@ -465,4 +466,4 @@ def read_kernel_file(path: str) -> Kernel:
     if not rows:
         raise FilterError(f"{str(path)!r} holds no kernel", expected="at least one row of numbers",
                           got="an empty file", fix="write the kernel as rows, e.g. '-1 0 1'")
-    return Kernel(file.stem, rows, f"the kernel in {file.name}")
+    return Kernel(file.stem, np.array(rows), f"the kernel in {file.name}")
