@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from typer.testing import CliRunner
 
+import convscope
 from convscope.cli import app
 from convscope.filters import get
 from convscope.lessons.quiz import DIFFICULTIES, TOPICS, Question, generate, question
@@ -179,7 +180,11 @@ runner = CliRunner()
 def test_cli_json_has_the_key():
     result = runner.invoke(app, ["quiz", "--json", "--n", "6", "--seed", "4", "--difficulty", "medium"])
     assert result.exit_code == 0, result.output
-    quiz = json.loads(result.stdout)
+    answer = json.loads(result.stdout)
+    assert {k: answer[k] for k in ("convscope", "seed", "difficulty")} == {"convscope": convscope.__version__,
+                                                                         "seed": 4, "difficulty": "medium"}
+    assert answer["topics"] == list(TOPICS)
+    quiz = answer["questions"]
     assert len(quiz) == 6
     for item in quiz:
         assert set(item) == {"question", "choices", "answer_index", "explanation", "difficulty", "topic"}
@@ -204,8 +209,44 @@ def test_cli_interactive_scores_and_explains(monkeypatch):
     assert "score: 1 of 2 (stopped after 2 of 3)" in result.stdout
     assert "type one of A, B, C, D" in result.stdout
     wrong = "ABCD"[(quiz[1].answer_index + 1) % 4]
-    assert "1. right" in result.stdout
-    assert f"2. wrong (you said {wrong}, the answer is {'ABCD'[quiz[1].answer_index]})" in result.stdout
+    out = result.stdout
+    # feedback right after each answer: the verdict and the explanation come before the next question
+    assert out.index("1. right") < out.index(quiz[0].explanation[:30]) < out.index("question 2 of 3")
+    second = out.index(f"2. wrong (you said {wrong}, the answer is {'ABCD'[quiz[1].answer_index]})")
+    assert out.index("question 2 of 3") < second < out.index("question 3 of 3") < out.index("score: 1 of 2")
+
+
+def test_cli_topics_and_the_teachers_exports(tmp_path):
+    import re
+
+    from convscope.cli.quiz import TOPIC_NAMES
+
+    assert TOPIC_NAMES == tuple(TOPICS)   # --help's list is the generators' own
+    result = runner.invoke(app, ["quiz", "--json", "--n", "4", "--seed", "9", "--topics", "hand_value,concept"])
+    assert {q["topic"] for q in json.loads(result.stdout)["questions"]} == {"hand_value", "concept"}
+    bad = runner.invoke(app, ["quiz", "--json", "--topics", "shapes"])
+    assert bad.exit_code == 2 and "unknown quiz topic" in bad.stderr and "conv_output_shape" in bad.stderr
+    quiz = generate("mixed", 5, 9)
+    assert runner.invoke(app, ["quiz", "--export", "gift", "--out", str(tmp_path / "q.gift"), "--n", "5",
+                               "--seed", "9"]).exit_code == 0
+    gift = (tmp_path / "q.gift").read_text()
+    # GIFT: one block per question, exactly one "=" choice (the key), the others "~"
+    blocks = gift.strip().split("\n\n")
+    assert len(blocks) == 5
+    for block, q in zip(blocks, quiz):
+        marks = re.findall(r"^\t([=~])(.*)$", block, re.M)
+        assert [m for m, _ in marks].count("=") == 1
+        assert next(text for m, text in marks if m == "=").replace("\\", "") == q.answer
+    assert runner.invoke(app, ["quiz", "--export", "markdown", "--out", str(tmp_path / "q.md"), "--n", "5",
+                               "--seed", "9"]).exit_code == 0
+    students, key = (tmp_path / "q.md").read_text(), (tmp_path / "q.key.md").read_text()
+    for number, q in enumerate(quiz, start=1):
+        assert q.question in students and q.explanation not in students
+        assert f"## {number}. {'ABCD'[q.answer_index]}: {q.answer}" in key
+    missing = runner.invoke(app, ["quiz", "--export", "gift"])
+    assert missing.exit_code == 2 and "--export needs --out" in missing.stderr
+    wrong = runner.invoke(app, ["quiz", "--export", "gift", "--out", str(tmp_path / "q.pdf")])
+    assert wrong.exit_code == 2 and ".gift" in wrong.stderr
 
 
 def test_every_shape_explanation_ends_on_its_key():
