@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import threading
 import types
+from collections.abc import Callable
 
 import numba
 import numpy as np
+from numpy.typing import DTypeLike
 
 # numba's OpenMP threads spin after each parallel loop, starving the BLAS threads of the
 # GEMM-based algorithms that often run next (measured: a 12 ms GEMM took over 1 s right
 # after a numba loop). The work-queue layer sleeps instead of spinning, but it aborts the
-# process when two threads launch parallel loops at once: see _launch.
-numba.config.THREADING_LAYER = "workqueue"
+# process when two threads launch parallel loops at once: see _launch. (numba.config fills its
+# settings in from the environment at run time, so its type stubs do not declare them.)
+numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # a run-time setting
 
 from . import Problem, machine  # noqa: E402 - after the threading layer is chosen
 
@@ -48,7 +51,8 @@ def scratch(p: Problem) -> int:
     return 0
 
 
-def _general(xp, w, bias, y, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
+def _general(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, y: np.ndarray,  # pragma: no cover - compiled
+             groups: int, sh: int, sw: int, dh: int, dw: int) -> None:
     """Any kernel, stride and dilation: one output row at a time, summed in a local buffer.
 
     The buffer cannot alias the input, so the compiler vectorises the innermost loop.
@@ -81,7 +85,8 @@ FLAT_BLOCK = 1024
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
-def _store_rows(run, plane, i0, i1, width, out_w):  # pragma: no cover - compiled
+def _store_rows(run: np.ndarray, plane: np.ndarray, i0: int, i1: int,  # pragma: no cover - compiled
+                width: int, out_w: int) -> None:
     """Rows i0..i1-1 of an output plane from a flat run with row pitch ``width``. An explicit
     loop, not a slice assignment per row: numba's slice copy costs more than a short row."""
     for i in range(i0, i1):
@@ -100,7 +105,8 @@ def _store_rows(run, plane, i0, i1, width, out_w):  # pragma: no cover - compile
 # the loop from vectorising.
 
 
-def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+def _three_by_three(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, y: np.ndarray,  # pragma: no cover - compiled
+                    groups: int, dh: int, dw: int) -> None:
     """3x3, stride 1, any dilation, one output channel per task (depthwise layers); ``w`` is (O, Cg, 9)."""
     batch, out_channels, out_h, out_w = y.shape
     cg, width = w.shape[1], xp.shape[3]
@@ -128,7 +134,8 @@ def _three_by_three(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compi
             _store_rows(acc, y[n, o], i0, i1, width, out_w)
 
 
-def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+def _three_by_three_x4(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, y: np.ndarray,  # pragma: no cover - compiled
+                       groups: int, dh: int, dw: int) -> None:
     """As :func:`_three_by_three`, four output channels per task (channels per group a multiple
     of 4): each input load feeds 36 multiplies instead of 9."""
     batch, out_channels, out_h, out_w = y.shape
@@ -170,7 +177,8 @@ def _three_by_three_x4(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - co
                 _store_rows(acc[q], y[n, o + q], i0, i1, width, out_w)
 
 
-def _three_by_three_x8(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - compiled
+def _three_by_three_x8(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, y: np.ndarray,  # pragma: no cover - compiled
+                       groups: int, dh: int, dw: int) -> None:
     """Eight output channels per task (channels per group a multiple of 8): 72 multiplies per
     input load. The weights no longer fit the registers; the multiply-adds read them from the
     L1 cache. Measured on 8x64x56x56: 149 GFLOP/s against 129 with four and 93 with one."""
@@ -226,7 +234,7 @@ def _three_by_three_x8(xp, w, bias, y, groups, dh, dw):  # pragma: no cover - co
                 _store_rows(acc[q], y[n, o + q], i0, i1, width, out_w)
 
 
-def _compiled(kernel):  # type: ignore[no-untyped-def]
+def _compiled(kernel: Callable[..., None]) -> tuple[Callable[..., None], Callable[..., None]]:
     """The kernel twice: parallel over planes, and serial (prange runs as range) for small work,
     where waking the thread pool costs more than the loops (~35 us with the work queue).
 
@@ -237,8 +245,8 @@ def _compiled(kernel):  # type: ignore[no-untyped-def]
     serial = types.FunctionType(kernel.__code__, kernel.__globals__, kernel.__name__ + "_serial",
                                 kernel.__defaults__, kernel.__closure__)
     serial.__qualname__ = kernel.__qualname__ + "_serial"
-    options = dict(cache=True, fastmath=True, nogil=True)
-    return numba.njit(parallel=True, **options)(kernel), numba.njit(**options)(serial)
+    parallel = numba.njit(parallel=True, cache=True, fastmath=True, nogil=True)(kernel)
+    return parallel, numba.njit(cache=True, fastmath=True, nogil=True)(serial)
 
 
 PARALLEL_MIN_FLOPS = 2_000_000
@@ -251,7 +259,7 @@ PARALLEL_MIN_FLOPS = 2_000_000
 _WORK_QUEUE = threading.Lock()
 
 
-def _launch(kernel: tuple, parallel: bool, *args: object) -> None:
+def _launch(kernel: tuple[Callable[..., None], Callable[..., None]], parallel: bool, *args: object) -> None:
     """Run the parallel copy of ``kernel`` when it is worth it and the work queue is free, else the serial one."""
     if parallel and _WORK_QUEUE.acquire(blocking=False):
         try:
@@ -283,7 +291,8 @@ def conv_valid(xp: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation:
     return y
 
 
-def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover - compiled
+def _weight_grad_loops(gy: np.ndarray, xp: np.ndarray, gw: np.ndarray,  # pragma: no cover - compiled
+                       groups: int, sh: int, sw: int, dh: int, dw: int) -> None:
     """gw[o, c, u, v] = sum over n, i, j of gy[n, o, i, j] * xp[n, c_g, i*sh + u*dh, j*sw + v*dw]."""
     batch, out_channels, out_h, out_w = gy.shape
     cg, kh, kw = gw.shape[1], gw.shape[2], gw.shape[3]
@@ -309,7 +318,8 @@ def _weight_grad_loops(gy, xp, gw, groups, sh, sw, dh, dw):  # pragma: no cover 
                 gw[o, c, u, v] = total
 
 
-def _weight_grad_3x3(gy, xp, gw, groups, dh, dw):  # pragma: no cover - compiled
+def _weight_grad_3x3(gy: np.ndarray, xp: np.ndarray, gw: np.ndarray,  # pragma: no cover - compiled
+                     groups: int, dh: int, dw: int) -> None:
     """The same sums for a 3x3 stride-1 kernel (``gw`` is (O, Cg, 9)), on the flat runs of the
     forward kernels: each image's grad_output plane is first laid on the padded grid (zeros in
     the W - out_w junk columns), so the nine taps are nine shifted slices of one long run and
@@ -361,7 +371,7 @@ def _weight_grad_3x3(gy, xp, gw, groups, dh, dw):  # pragma: no cover - compiled
 _WEIGHT_GRAD, _WEIGHT_GRAD_3X3 = _compiled(_weight_grad_loops), _compiled(_weight_grad_3x3)
 
 
-def compile_all(dtype: type = np.float32) -> None:
+def compile_all(dtype: DTypeLike = np.float32) -> None:
     """Compile (or load from numba's cache) every kernel, parallel and serial, for ``dtype``.
 
     A timing harness calls this first: which copy runs depends on the problem's size, so
