@@ -129,3 +129,17 @@ def test_transpose_and_pool_errors() -> None:
 def test_inputs_that_are_not_arrays_of_reals(bad, pattern) -> None:
     with pytest.raises(cs.ConvShapeError, match=pattern):
         cs.conv2d(bad, ones(1, 1, 1, 1))
+
+
+def test_counts_read_as_a_person_writes_them():
+    """'1 input channel', '3 channels': never '1 channels'."""
+    import numpy as np
+
+    import convscope as cs
+
+    with pytest.raises(cs.ChannelMismatchError) as one:
+        cs.conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 1, 3, 3)))
+    assert "expected 1 input channel (" in str(one.value) and "got 3 channels in" in str(one.value)
+    with pytest.raises(cs.ChannelMismatchError) as three:
+        cs.conv2d(np.ones((1, 1, 5, 5)), np.ones((2, 3, 3, 3)))
+    assert "expected 3 input channels (" in str(three.value) and "got 1 channel in" in str(three.value)

@@ -10,6 +10,11 @@ from .errors import ChannelMismatchError, ChannelsLastError, ConvShapeError, Ker
 _AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
+
+def _count(n: int, noun: str) -> str:
+    """``1 channel``, ``3 channels``: messages read as a person would write them."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
 def _layout(nd: int, batched: bool = True) -> str:
     return f"({'N, ' if batched else ''}C, {_AXES[nd]})"
 
@@ -94,7 +99,7 @@ def _check_channels(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[i
     shape = tuple(x_shape)
     if _looks_channels_last(shape, batched, expected):
         raise ChannelsLastError(
-            f"{op}: the input looks channels-last", expected=f"{expected} channels in {_layout(nd, batched)}",
+            f"{op}: the input looks channels-last", expected=f"{_count(expected, 'channel')} in {_layout(nd, batched)}",
             got=f"shape {shape}, whose last axis is {expected}",
             fix=f"move channels first: {_channels_first_fix(shape, batched)}")
     per_group = got // groups if got % groups == 0 else None
@@ -111,7 +116,7 @@ def _check_channels(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[i
     layer = "ConvTranspose" if transposed else "Conv"
     raise ChannelMismatchError(
         f"{op}: the input's channels do not match the weight",
-        expected=f"{expected} input channels ({what})",
-        got=f"{got} channels in input shape {shape}",
+        expected=f"{_count(expected, 'input channel')} ({what})",
+        got=f"{_count(got, 'channel')} in input shape {shape}",
         fix=f"build the layer with in_channels={got} (nn.{layer}{nd}d({got}, ...)), or print x.shape "
             "before the layer to find where the channels changed")
