@@ -168,3 +168,41 @@ def test_python_dash_m_convscope_is_the_same_command_line():
     assert ok.returncode == 0 and "= 12 + 1 = 13" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "convscope", "size", "x", "-k", "3"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_every_help_names_values_one_way_and_explains_every_option():
+    """No typer type tags (<bool>, <str>) beside flags and values, every option has a help text,
+    and every argument is named in capitals, as IN and MODEL are."""
+    import re
+
+    import typer.main
+
+    group = typer.main.get_command(app)   # typer's own click: compare by kind, not by class
+
+    def commands(command, path: list[str]):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from commands(sub, [*path, name])
+
+    seen = 0
+    for path, command in commands(group, []):
+        for param in command.params:
+            if param.param_type_name == "option" and param.name not in ("help", "version"):
+                assert param.help, (path, param.name)
+            if param.param_type_name == "argument":
+                assert param.metavar and param.metavar.isupper(), (path, param.name, param.metavar)
+        text = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "100"}).stdout
+        assert not re.findall(r"<(?:bool|str|int|float|path)>", text, re.I), (path, text)
+        seen += 1
+    assert seen >= 20
+
+
+def test_shell_completion_is_installable_and_completes_commands():
+    import os
+
+    script = invoke("--show-completion", "bash")
+    assert script.exit_code == 0 and "_convscope_completion" in script.stdout
+    env = {**os.environ, "_CONVSCOPE_COMPLETE": "complete_bash", "COMP_WORDS": "convscope experiment r",
+           "COMP_CWORD": "2"}
+    done = subprocess.run([sys.executable, "-m", "convscope"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["run"], done.stdout + done.stderr

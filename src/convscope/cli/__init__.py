@@ -65,7 +65,28 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-app = typer.Typer(cls=_Group, name="convscope", no_args_is_help=True, add_completion=False,
+def _value_label(option: typer.core.TyperOption, ctx: Any) -> str | None:
+    """What --help shows after an option: nothing for a flag, the choices for a choice, else the
+    option's metavar or its name in capitals (``--out OUT``), never typer's ``<bool>`` or ``<str>``."""
+    if option.is_flag:
+        return None
+    if option.metavar is not None:
+        return option.metavar
+    if option.type_descriptor.is_choice:
+        return _typer_value_label(option, ctx)
+    return (option.name or "value").upper()
+
+
+def _no_label(argument: typer.core.TyperArgument, ctx: Any) -> str | None:
+    """An argument's name (``NAME``, ``IN``) already says what goes there: no ``<str>`` beside it."""
+    return None
+
+
+_typer_value_label = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _value_label  # type: ignore[method-assign,assignment]  # every --help
+typer.core.TyperArgument.display_type_rich = _no_label  # type: ignore[method-assign,assignment]
+
+app = typer.Typer(cls=_Group, name="convscope", no_args_is_help=True, add_completion=True,
                   pretty_exceptions_enable=False,
                   help="Show, compute and prove how convolution lets a network detect spatial patterns.")
 

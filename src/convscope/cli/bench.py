@@ -11,7 +11,8 @@ from . import console as cli_console
 
 
 def bench(quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions, budgets for slow routes, "
-                                               "memory on 2 cases: the whole suite in under a minute.")] = False,
+                                               "memory on 2 cases: the whole suite in about 3 minutes on "
+                                               "2 cores.")] = False,
           out: Annotated[str, typer.Option("--out", help="Folder for results.json and results.md (created if "
                                            "missing).")] = "bench-results",
           ladder: Annotated[str | None, typer.Option("--ladder", metavar="CASE",

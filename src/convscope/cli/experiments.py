@@ -116,11 +116,13 @@ def experiment_list() -> None:
 
 
 @experiment_app.command("run")
-def experiment_run(name: Annotated[str, typer.Argument(help="An experiment from `convscope experiment list`.")],
+def experiment_run(name: Annotated[str, typer.Argument(metavar="NAME", help="An experiment from "
+                                                       "`convscope experiment list`.")],
                    out: Annotated[str, typer.Option("--out", help="Folder for results.json, figures, README.md "
                                                     "(created if missing).")],
                    quick: Annotated[bool, typer.Option("--quick", help="A small budget (seconds per seed).")] = False,
-                   device: Annotated[Device, typer.Option("--device", help="Where to train.")] = Device.cpu,
+                   device: Annotated[Device, typer.Option("--device", help="Where to train: cpu, or cuda (a GPU, if "
+                                                          "torch has one).")] = Device.cpu,
                    seed: Annotated[int, _seed_option()] = 0,
                    seeds: Annotated[int | None, typer.Option("--seeds", help=SEEDS_HELP)] = None,
                    workers: Annotated[int | None, typer.Option("--workers", help=WORKERS_HELP)] = None,
@@ -149,7 +151,8 @@ def report_command(out: Annotated[str, typer.Option("--out", help="Folder for re
                                                     "files, created if missing; a rerun into it resumes.")],
                    quick: Annotated[bool, typer.Option("--quick", help="Small budgets: the whole report in under "
                                                        "2 minutes on 2 cores.")] = False,
-                   device: Annotated[Device, typer.Option("--device")] = Device.cpu,
+                   device: Annotated[Device, typer.Option("--device", help="Where to train: cpu, or cuda (a GPU, "
+                                                          "if torch has one).")] = Device.cpu,
                    seed: Annotated[int, _seed_option()] = 0,
                    seeds: Annotated[int | None, typer.Option("--seeds", help=SEEDS_HELP)] = None,
                    workers: Annotated[int | None, typer.Option("--workers", help=WORKERS_HELP)] = None,

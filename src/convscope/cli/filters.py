@@ -134,7 +134,7 @@ def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HE
     console.print(f"wrote {path}")
 
 
-def exercise_command(name: Annotated[Exercise, typer.Argument(help="The exercise to run.")],
+def exercise_command(name: Annotated[Exercise, typer.Argument(metavar="NAME", help="The exercise to run: sobel.")],
                      out: Annotated[str, typer.Option("--out", help="Folder for the figures, results.json "
                                                       "and README.md (created if missing).")],
                      image: Annotated[str, typer.Option("--image", help=SOURCE_HELP)] = "camera",

@@ -103,9 +103,9 @@ def _print_diagnosis(diagnosis: object, as_json: bool, depth: int | None) -> Non
                       else line)
 
 
-def shape_command(stack: Annotated[str, typer.Argument(help='Layers separated by ->, e.g. "Conv2d(3,16,3,'
-                                                       'padding=1) -> ReLU -> MaxPool2d(2) -> Flatten -> '
-                                                       'Linear(?,10)". ? marks a value to solve.')],
+def shape_command(stack: Annotated[str, typer.Argument(metavar="STACK", help='Layers separated by ->, e.g. '
+                                                       '"Conv2d(3,16,3,padding=1) -> ReLU -> MaxPool2d(2) -> '
+                                                       'Flatten -> Linear(?,10)". ? marks a value to solve.')],
                   input: Annotated[str, typer.Option("--input", help="The input shape, e.g. 1,3,32,32.")],
                   as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
     """The shape after every layer of a stack, the solved ?, and the PyTorch code."""

@@ -73,7 +73,8 @@ def lab_list() -> None:
 
 
 @lab_app.command("run")
-def lab_run(name: Annotated[str, typer.Argument(help="A lab name from `convscope lab list`, or `all`.")],
+def lab_run(name: Annotated[str, typer.Argument(metavar="NAME", help="A lab name from `convscope lab list`, "
+                                                "or `all`.")],
             backend: Annotated[Backend, typer.Option(help="Engine backend that computes the numbers.")]
             = Backend.auto) -> None:
     """Run a lab (or `all`): print what its program prints, then its checks against torch."""
