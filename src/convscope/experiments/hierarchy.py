@@ -8,6 +8,8 @@ holds 90% of this attribution's mass.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from .. import data
@@ -16,33 +18,37 @@ from ..plots import subplots
 from .base import Claim, Progress, Result, SeedRun, experiment
 from .figures import curves, seeds_note
 
+if TYPE_CHECKING:
+    from torch import nn
+
 MASS = 0.9        # the share of the attribution the effective square must hold
 TOP = 4           # top-activating test images per channel
 SHOWN = 6         # channels drawn per layer in the figure
 
 
-def build_network(classes: int, kernel: int = 3):
+def build_network(classes: int, kernel: int = 3) -> nn.Sequential:
     """Four conv layers with a 2x2 max-pool after the first and the second, global average pooling and
     a Linear read-out. Module-level so a test can swap in 1x1 kernels (no growth)."""
     from torch import nn
 
-    def conv(c_in: int, c_out: int) -> list:
+    def conv(c_in: int, c_out: int) -> list[nn.Module]:
         return [nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2), nn.ReLU()]
     # pooling early keeps the cost low (the wide layers run on 12x12 and 6x6 maps) and grows the field
     return nn.Sequential(*conv(1, 8), nn.MaxPool2d(2), *conv(8, 16), nn.MaxPool2d(2), *conv(16, 32),
                          *conv(32, 32), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, classes))
 
 
-def layer_fields(model) -> list[tuple[int, ReceptiveField]]:
+def layer_fields(model: nn.Sequential) -> list[tuple[int, ReceptiveField]]:
     """(index of the ReLU after each conv, that conv's receptive field), walking the windows in order."""
     from torch import nn
 
     field, out = ReceptiveField(), []
-    for index, module in enumerate(model):
+    for index, module in enumerate(model):  # square windows padded by a count: int sizes (torch types them wider)
         if isinstance(module, nn.Conv2d):
-            field = field.then(module.kernel_size[0], module.stride[0], module.padding[0], module.dilation[0])
+            field = field.then(module.kernel_size[0], module.stride[0], cast(int, module.padding[0]),
+                               module.dilation[0])
         elif isinstance(module, nn.MaxPool2d):
-            field = field.then(module.kernel_size, module.stride, module.padding)
+            field = field.then(cast(int, module.kernel_size), cast(int, module.stride), cast(int, module.padding))
         elif isinstance(module, nn.ReLU) and index > 0 and isinstance(model[index - 1], nn.Conv2d):
             out.append((index, field))
     return out
@@ -85,7 +91,8 @@ def top_units(activations: np.ndarray, top: int = TOP) -> list[tuple[int, int, i
     return units
 
 
-def attributions(model, upto: int, x: np.ndarray, units: list, device: str) -> np.ndarray:
+def attributions(model: nn.Sequential, upto: int, x: np.ndarray, units: list[tuple[int, int, int, int, float]],
+                 device: str) -> np.ndarray:
     """|d unit / d input * input| for each unit, one image per unit: (len(units), H, W)."""
     import torch
 
@@ -93,6 +100,7 @@ def attributions(model, upto: int, x: np.ndarray, units: list, device: str) -> n
     out = model[:upto + 1](images)                                                   # (U, C, h, w)
     picked = out[torch.arange(len(units)), [u[0] for u in units], [u[2] for u in units], [u[3] for u in units]]
     picked.sum().backward()  # units sit in different images, so one backward gives each its own gradient
+    assert images.grad is not None  # set by the backward pass
     return (images.grad * images).abs()[:, 0].detach().cpu().numpy()
 
 
@@ -110,8 +118,8 @@ def crop(image: np.ndarray, centre: tuple[float, float], side: int) -> np.ndarra
     claims=[Claim("the last conv layer's effective size exceeds the first's by more than 3 pixels",
                   lambda m: m["layer4/effective_size"] - m["layer1/effective_size"], above=3.0, percent=False),
             Claim("share of layers whose effective size is within the receptive field (sanity)",
-                  lambda m: np.mean([m[f"layer{i}/effective_size"] <= m[f"layer{i}/receptive_field"]
-                                     for i in range(1, 5)]), above=0.99, percent=False)],
+                  lambda m: float(np.mean([m[f"layer{i}/effective_size"] <= m[f"layer{i}/receptive_field"]
+                                           for i in range(1, 5)])), above=0.99, percent=False)],
     draw=lambda result: draw(result),
     describe=lambda result: describe(result),
     details=["Effective size: for each channel, its 4 most active test images; at each, |gradient x input| of "
@@ -127,7 +135,7 @@ def hierarchy(quick: bool, seed: int, device: str, progress: Progress) -> SeedRu
     run = train(lambda: build_network(split.classes), split, steps, seed=seed, device=device,
                 progress=progress("CNN on shapes", steps), lr=1e-2 if quick else 5e-3, batch=50)
     # (lr 1e-2 for 1200 steps killed every unit of a layer in one seed; the longer run takes smaller steps)
-    model = run.model.eval()
+    model = cast("nn.Sequential", run.model.eval())  # what build_network made
     import torch
 
     with torch.no_grad():

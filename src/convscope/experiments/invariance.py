@@ -4,6 +4,7 @@ data), and the one-pixel shifts that pooling and striding alias (fixed by blurri
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -31,8 +32,9 @@ class Downsampled(nn.Module):
         for width in channels:
             stride = 2 if down == "stride" else 1
             layers: list[nn.Module] = [nn.Conv2d(c, width, 3, padding=1, stride=stride), nn.ReLU()]
-            layers += {"max": [nn.MaxPool2d(2)], "stride": [],
-                       "blur": [nn.MaxPool2d(2, stride=1), BlurPool(width)]}[down]
+            pooling: dict[str, list[nn.Module]] = {"max": [nn.MaxPool2d(2)], "stride": [],
+                                                   "blur": [nn.MaxPool2d(2, stride=1), BlurPool(width)]}
+            layers += pooling[down]
             blocks.append(nn.Sequential(*layers))
             c = width
         self.first, self.second = blocks
@@ -41,7 +43,8 @@ class Downsampled(nn.Module):
         self.head = (nn.Sequential(nn.Flatten(), nn.Linear(c * flatten ** 2, classes)) if flatten else
                      nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                                    nn.Linear(c, classes)))
-        self.to(memory_format=torch.channels_last)  # CPU pooling is 2-3x faster channels-last
+        # CPU pooling is 2-3x faster channels-last (Module.to takes memory_format; torch's overloads omit it)
+        self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.second(self.first(x.contiguous(memory_format=torch.channels_last))))
@@ -50,6 +53,8 @@ class Downsampled(nn.Module):
 class BlurPool(nn.Module):
     """Low-pass, then subsample: the 3x3 binomial [1,2,1] x [1,2,1] / 16, depthwise, at stride 2,
     on a reflect-padded map (as antialiased-cnns pads), so (N, C, H, W) -> (N, C, ceil(H/2), ceil(W/2))."""
+
+    kernel: torch.Tensor  # the registered buffer
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -74,16 +79,17 @@ SCALES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4)
 TRAIN_ANGLE, TRAIN_SCALES = 60.0, (0.6, 1.4)  # the augmentation's range: within ±90°, so 6 and 9 stay apart
 
 
-def warp(images: np.ndarray, angles: Sequence[float] | float, scales: Sequence[float] | float) -> np.ndarray:
+def warp(images: np.ndarray, angles: Sequence[float] | np.ndarray | float,
+         scales: Sequence[float] | np.ndarray | float) -> np.ndarray:
     """(N, H, W) images turned anticlockwise by ``angles`` degrees and scaled by ``scales`` about the
     centre (one value for all, or one per image), bilinear, zeros outside."""
     from scipy.ndimage import affine_transform
 
     n = len(images)
-    angles, scales = np.broadcast_to(angles, n), np.broadcast_to(scales, n)
+    each_angle, each_scale = np.broadcast_to(angles, n), np.broadcast_to(scales, n)
     centre = (np.array(images.shape[1:]) - 1) / 2
     out = np.empty_like(images)
-    for i, (image, angle, scale) in enumerate(zip(images, angles, scales)):
+    for i, (image, angle, scale) in enumerate(zip(images, each_angle, each_scale)):
         theta = np.deg2rad(angle)
         # affine_transform reads input[matrix @ o + offset] for each output position o (row, column)
         matrix = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]]) / scale
@@ -124,8 +130,9 @@ def _rotation_scale_set(prefix: str, split: Split, steps: int, seed: int, device
     test = split.x_test[:, 0]                                                  # (N, H, W)
     for name, current in (("plain", split), ("augmented", augmented(split, seed))):
         side = split.input_shape[-1] // 4  # two max-pools
-        model = _fit(lambda side=side: Downsampled("max", channels, split.classes, flatten=side), current, steps, seed,
-                     device, progress, f"{prefix} {name}")
+        def build(side: int = side) -> nn.Module:
+            return Downsampled("max", channels, split.classes, flatten=side)
+        model = _fit(build, current, steps, seed, device, progress, f"{prefix} {name}")
         device_ = next(model.parameters()).device
         for angle in ANGLES:  # both ways, averaged: a digit need not lean the same way turned left and right
             turned = [accuracy(model, warp(test, sign * angle, 1.0)[:, None], split.y_test, device_)
@@ -248,13 +255,15 @@ def feature_change(layer: nn.Module, x: np.ndarray) -> tuple[float, np.ndarray]:
     layer.eval()
     with torch.no_grad():
         base = layer(torch.from_numpy(x)).numpy()
-        ratios, first = [], None
+        ratios: list[np.ndarray] = []
+        first: np.ndarray | None = None
         for axis in (-2, -1):
             moved = layer(torch.from_numpy(np.roll(x, 1, axis=axis))).numpy()
             change = moved - base
             ratios.append(np.linalg.norm(change.reshape(len(x), -1), axis=1)
                           / np.maximum(np.linalg.norm(base.reshape(len(x), -1), axis=1), 1e-12))
             first = change[0]
+    assert first is not None  # set by the loop's last pass
     return float(np.mean(ratios)), first
 
 
@@ -275,14 +284,17 @@ def _pooling_shift_set(prefix: str, split: Split, steps: int, seed: int, device:
     arrays: dict[str, np.ndarray] = {}
     current = shifted_copies(split, seed)
     for down in DOWNS:
-        run = train(lambda down=down: Downsampled(down, channels, split.classes), current, steps, seed=seed,
-                    device=device, lr=5e-3, progress=progress(f"{prefix} {down}", steps))
-        model = run.model.cpu()
+        def build(down: str = down) -> nn.Module:
+            return Downsampled(down, channels, split.classes)
+        run = train(build, current, steps, seed=seed, device=device, lr=5e-3,
+                    progress=progress(f"{prefix} {down}", steps))
+        model = cast(Downsampled, run.model.cpu())  # what build made
         metrics[f"{prefix}/{down}/accuracy"] = run.test_accuracy
         for k in range(1, MAX_SHIFT + 1):  # the same shifts for every model (one generator per k)
-            metrics[f"{prefix}/{down}/consistency_k{k}"] = consistency(
-                lambda x, model=model: predict(model, x, torch.device("cpu")), split.x_test, k,
-                np.random.default_rng(seed + k))
+            def classify(x: np.ndarray, model: nn.Module = model) -> np.ndarray:
+                return predict(model, x, torch.device("cpu"))
+            metrics[f"{prefix}/{down}/consistency_k{k}"] = consistency(classify, split.x_test, k,
+                                                                       np.random.default_rng(seed + k))
         metrics[f"{prefix}/{down}/consistency"] = float(np.mean(
             [metrics[f"{prefix}/{down}/consistency_k{k}"] for k in range(1, MAX_SHIFT + 1)]))
         metrics[f"{prefix}/{down}/feature_change"], change = feature_change(model.first, split.x_test)

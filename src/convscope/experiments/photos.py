@@ -3,12 +3,17 @@ and Gabor-like kernels; its random start and the same network trained on shuffle
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from ..data.core import Split
 from ..plots import subplots
 from .base import Claim, Progress, Result, SeedRun, experiment
 from .figures import bars, seeds_note, signed_map
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # grey scikit-image photos and textures (offline); the task: which one did a patch come from
 PHOTOS = ("brick", "grass", "gravel", "camera", "coins", "moon", "page", "text")
@@ -107,7 +112,7 @@ def photo_patches(n_train: int, n_test: int, seed: int, size: int = PATCH) -> Sp
     return Split("photo patches", x_train, y_train, x_test, y_test, len(PHOTOS))
 
 
-def build_network(classes: int, kernels: int = KERNELS_LEARNED, size: int = KERNEL):
+def build_network(classes: int, kernels: int = KERNELS_LEARNED, size: int = KERNEL) -> nn.Sequential:
     """First layer: ``kernels`` single-channel size x size filters (the ones compared), then a small head."""
     from torch import nn
 
@@ -116,17 +121,19 @@ def build_network(classes: int, kernels: int = KERNELS_LEARNED, size: int = KERN
                          nn.Linear(16, classes))
 
 
-def first_layer(model) -> np.ndarray:
-    return model[0].weight.detach().cpu().numpy()[:, 0].copy()                       # (kernels, size, size)
+def first_layer(model: nn.Sequential) -> np.ndarray:
+    conv = cast("nn.Conv2d", model[0])                                               # build_network's first layer
+    return conv.weight.detach().cpu().numpy()[:, 0].copy()                           # (kernels, size, size)
 
 
-def train_first_layer(split: Split, steps: int, seed: int, device: str, progress, label: str):
+def train_first_layer(split: Split, steps: int, seed: int, device: str, progress: Progress, label: str
+                      ) -> tuple[np.ndarray, float]:
     """Training is a module-level function so a test can replace it (no training: the verdict must fail)."""
     from ..train import train
 
     run = train(lambda: build_network(split.classes), split, steps, seed=seed, device=device,
                 progress=progress(label, steps), lr=LR, weight_decay=1e-4)
-    return first_layer(run.model), run.test_accuracy
+    return first_layer(cast("nn.Sequential", run.model)), run.test_accuracy  # what build_network made
 
 
 def mean_match(kernels: np.ndarray, bank: dict[str, np.ndarray]) -> tuple[float, list[tuple[str, float]]]:

@@ -48,7 +48,8 @@ def save_seed(folder: Path, name: str, quick: bool, data_dir: str | None, run: S
 
     def write(temporary: str) -> None:
         with open(temporary, "wb") as handle:  # an open file: np.savez would add ".npz" to a name
-            np.savez_compressed(handle, _meta=np.array(json.dumps(meta)), **run.arrays)
+            # mypy thinks the **arrays might fill allow_pickle (a bool): their names never do, hence the ignore
+            np.savez_compressed(handle, _meta=np.array(json.dumps(meta)), **run.arrays)  # type: ignore[arg-type]
     atomic_write(path, write)
 
 

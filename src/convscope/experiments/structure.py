@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -80,8 +80,9 @@ def parameter_sharing(quick: bool, seed: int, device: str, progress: Progress) -
     split = data.shapes(1000, 1000, 14, seed=seed, noise=0.3)
     steps = 200 if quick else 400
     for name, untied in (("cnn", False), ("untied", True)):
-        run = train(lambda u=untied: models.detector2d(split.input_shape, split.classes, untied=u), split, steps,
-                    seed=seed, device=device, progress=progress(f"{name} on shapes", steps))
+        def build(u: bool = untied) -> nn.Module:
+            return models.detector2d(split.input_shape, split.classes, untied=u)
+        run = train(build, split, steps, seed=seed, device=device, progress=progress(f"{name} on shapes", steps))
         metrics.update({f"shapes/{name}/test": run.test_accuracy, f"shapes/{name}/train": run.train_accuracy,
                         f"shapes/{name}/weights": float(models.parameters(run.model))})
     return SeedRun(metrics)
@@ -105,7 +106,9 @@ def equivariance_errors(image: np.ndarray, kernel: np.ndarray, dy: int, dx: int)
         maps[f"{mode}/stride1"] = np.abs(layer(moved, mode) - _shift(layer(x, mode), dy, dx))[0, 0]
         # the best a stride-2 map can do is move by half the shift
         maps[f"{mode}/stride2"] = np.abs(layer(moved, mode, 2) - _shift(layer(x, mode, 2), dy // 2, dx // 2))[0, 0]
-        pooled, pooled_moved = max_pool2d(layer(x, mode), 2), max_pool2d(layer(moved, mode), 2)
+        # without return_indices, max_pool2d returns the pooled array alone
+        pooled = cast(np.ndarray, max_pool2d(layer(x, mode), 2))
+        pooled_moved = cast(np.ndarray, max_pool2d(layer(moved, mode), 2))
         maps[f"{mode}/pool2"] = np.abs(pooled_moved - _shift(pooled, dy // 2, dx // 2))[0, 0]
     return maps
 
@@ -201,6 +204,7 @@ def receptive_field(quick: bool, seed: int, device: str, progress: Progress) -> 
         table = trace(model, (1, 1, SIDE, SIDE))
         windows = [r for r in table.rows if r.type in ("Conv2d", "MaxPool2d")]
         for depth_index, row in enumerate(windows, start=1):
+            assert row.rf is not None  # trace gives every window layer its receptive field
             metrics[f"{name}/depth{depth_index}/analytic"] = float(row.rf[0].size)
             metrics[f"{name}/depth{depth_index}/measured"] = float(row.measured[0] if row.measured else 0)
         # the picture: the support of the centre unit's gradient over eight random inputs
@@ -208,6 +212,7 @@ def receptive_field(quick: bool, seed: int, device: str, progress: Progress) -> 
         out = model[:-1](x)
         centre = tuple(n // 2 for n in out.shape[2:])
         out[(slice(None), slice(None)) + centre].sum().backward()
+        assert x.grad is not None  # set by the backward pass
         arrays[name] = (x.grad.abs().sum(0)[0] > 0).numpy().astype(np.uint8)           # (SIDE, SIDE)
         update(done)
     return SeedRun(metrics, arrays)

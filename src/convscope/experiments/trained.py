@@ -92,10 +92,14 @@ def equivariance(quick: bool, seed: int, device: str, progress: Progress) -> See
     rng = np.random.default_rng(seed)
     shifts = rng.integers(-2, 3, (2, len(split.x_test), 2))
 
+    import torch
+
+    where = torch.device(device)  # predict takes a torch.device (it moves the input with .to, as a str would)
+
     def consistent(model) -> float:  # type: ignore[no-untyped-def]
         a = np.stack([_shift(x, *s) for x, s in zip(split.x_test, shifts[0])])
         b = np.stack([_shift(x, *s) for x, s in zip(split.x_test, shifts[1])])
-        return float(np.mean(predict(model, a, device) == predict(model, b, device)))
+        return float(np.mean(predict(model, a, where) == predict(model, b, where)))
     metrics.update({"digits/cnn/accuracy": cnn.test_accuracy, "digits/mlp/accuracy": mlp.test_accuracy,
                     "digits/cnn/shift_consistency": consistent(cnn.model),
                     "digits/mlp/shift_consistency": consistent(mlp.model)})
