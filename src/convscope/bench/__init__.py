@@ -223,7 +223,10 @@ def run_bench(cases: Iterable[str] | str | None = None, *, quick: bool = False, 
     load = {**load_info(before), "torch_tiny_call_ms": tiny_torch_call_ms()}
     paths = write_results(Path(out), results, command, recorded, load)
     if console is not None:
-        console.print(table(results))
+        shown, dropped = table(results, width=console.width)
+        console.print(shown)
+        for line in dropped:
+            console.print(line, markup=False)
         for line in summary_lines(summary(results), command):
             console.print(line, highlight=False)
         if warning := noise_warning(load):

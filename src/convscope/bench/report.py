@@ -181,7 +181,11 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
 
 
 def _x(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}x"
+    if value is None:
+        return "-"
+    if 0 < value < 10 ** -digits:   # "0.00x" would read as "free": say how small
+        return f"{value:.1g}x"
+    return f"{value:.{digits}f}x"
 
 
 def summary_lines(s: dict[str, Any], command: str) -> list[str]:
@@ -231,8 +235,38 @@ def _rich(title: str, headers: list[str], rows: list[list[str]], wrap: set[int],
     return t
 
 
-def table(results: list[CaseResult], title: str = "convscope bench (ratio = convscope time / other time)") -> Table:
-    return _rich(title, HEADERS, [_cells(r) for r in results], wrap={1}, words={0, 1, 8})
+# dropped first when the table is too wide for the console, each then listed under the table
+DROPPABLE = ("note", "auto ran", "MiB auto/torch", "auto/fastest")
+
+
+def table(results: list[CaseResult], title: str = "convscope bench (ratio = convscope time / other time)",
+          width: int | None = None) -> tuple[Table, list[str]]:
+    """The results as a rich table that fits ``width`` columns without folding a number or cutting a
+    header: the word columns leave the table first (``DROPPABLE``), and come back as the returned
+    lines, one per case (results.md always has every column)."""
+    rows = [_cells(r) for r in results]
+    keep = list(range(len(HEADERS)))
+
+    def needed(columns: list[int]) -> int:   # each column's widest cell, plus rich's borders and padding
+        return sum(max(len(HEADERS[c]), *(len(row[c]) for row in rows)) + 3 for c in columns) + 1
+
+    dropped: list[int] = []
+    for name in DROPPABLE:
+        if width is None or not rows or needed(keep) <= width:
+            break
+        column = HEADERS.index(name)
+        keep.remove(column)
+        dropped.append(column)
+    headers = [HEADERS[c] for c in keep]
+    shown = _rich(title, headers, [[row[c] for c in keep] for row in rows],
+                  wrap={i for i, c in enumerate(keep) if HEADERS[c] == "note"},
+                  words={i for i, c in enumerate(keep) if HEADERS[c] in ("case", "note", "auto ran")})
+    lines = []
+    if dropped:
+        lines.append(f"left out to fit {width} columns: {', '.join(HEADERS[c] for c in dropped)} "
+                     "(results.md has every column)")
+        lines += [f"  {row[0]}: " + "; ".join(f"{HEADERS[c]} {row[c]}" for c in dropped) for row in rows]
+    return shown, lines
 
 
 def ladder_table(case: str, rows: list[LadderRow]) -> Table:

@@ -8,10 +8,11 @@ import sys
 from rich.console import Console
 
 
-def console(pipe_width: int = 160) -> Console:
-    """A console without syntax highlighting; its width is the terminal's, or ``pipe_width`` when
-    the output is piped (so tables in files and tests do not depend on a terminal)."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else pipe_width)
+def console(pipe_default: int = 100) -> Console:
+    """A console without syntax highlighting; its width is the terminal's, or, when the output is
+    piped, ``COLUMNS`` if set, else ``pipe_default`` (so tables in files and tests do not depend on
+    a terminal, yet ``COLUMNS=200 convscope ... > file`` gets wide tables)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else pipe_width(pipe_default))
 
 
 def pipe_width(default: int = 100) -> int:

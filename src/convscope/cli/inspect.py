@@ -61,7 +61,7 @@ def trace_command(model: Annotated[str, typer.Argument(metavar="MODEL", help=MOD
     if as_json:
         print(json.dumps(table.to_dict(), indent=2))
         return
-    console = cli_console.console(cli_console.pipe_width(100))
+    console = cli_console.console(100)
     notes = []
     if depth is None:
         depth = table.readable_depth()
