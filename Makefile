@@ -6,15 +6,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test setup browser clean
+.PHONY: run test lint setup browser clean
 
 # the local web lab on http://127.0.0.1:8000 (PORT=8001 make run for another port)
 run: $(STAMP)
 	$(BIN)/convscope serve --port $(or $(PORT),8000)
 
-# every test, the browser tests in Debian's chromium included (installed here when missing)
-test: $(STAMP) browser
+# lint and types first (a failure stops here), then every test, the browser tests in Debian's
+# chromium included (installed here when missing)
+test: $(STAMP) browser lint
 	CONVSCOPE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff and mypy with their settings in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 setup: $(STAMP)
 
