@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,14 @@ def test_only_the_command_line_imports_the_command_line_and_only_faces_import_th
               if web not in path.parents and path.parent.name != "widgets"
               for name in _imports(path) if name.startswith("convscope.web")}
     assert not wrong, sorted(wrong)
+
+
+def test_the_public_imports_a_newcomer_uses_still_work():
+    code = ("import convscope, convscope.engine, convscope.inspect, convscope.filters, convscope.cli; "
+            "from convscope.engine import max_pool2d, conv2d; from convscope.inspect import explore, trace; "
+            "print(len(convscope.__all__))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from convscope import engine
+
+    assert int(done.stdout) == len(engine.__all__)
