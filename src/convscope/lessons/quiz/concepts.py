@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from .concept_bank import BANK, Concept
 from .model import Question, assemble
 
 # kind -> (what is wrong and the fix): the choices of an error question
@@ -58,65 +59,12 @@ def error_snippet(rng: random.Random, difficulty: str) -> Question:
                     {"kind": kind, "code": code, "fixed": fixed})
 
 
-# (difficulty, question, answer, wrong answers, explanation)
-CONCEPTS = [
-    ("easy", "Sliding the same kernel over every position of an image is called...", "weight sharing",
-     ["dropout", "pooling", "batch normalisation"],
-     "One set of weights is reused at every position: a 3x3 kernel has 9 weights whatever the image size."),
-    ("easy", "What does a max-pooling layer with kernel 2 and stride 2 do to a 32x32 feature map?",
-     "keeps the largest value of each 2x2 block, giving 16x16",
-     ["averages every pixel with its neighbours, keeping 32x32", "learns 4 weights per channel",
-      "mixes the channels together, keeping 32x32"],
-     "Pooling has no weights; it summarises each window (here the max) and the stride halves each side."),
-    ("easy", "Why does a CNN add zero padding around its input?", "so the output can keep the input's size and "
-     "border pixels are seen as often as others", ["to add more trainable parameters", "to make the image brighter",
-                                                   "to make training deterministic"],
-     "A 3x3 window without padding shrinks each side by 2; padding 1 keeps the size (out = in + 2 - 3 + 1)."),
-    ("medium", "Shift an image right by 4 pixels and apply a stride-1 convolution. The output...",
-     "shifts right by 4 pixels as well (equivariance), away from the borders",
-     ["stays exactly the same (invariance)", "is rotated", "becomes 4 pixels smaller"],
-     "Convolution commutes with translation: conv(shift(x)) = shift(conv(x)), except where the padding enters."),
-    ("medium", "Which part of a typical CNN makes its *prediction* tolerant of small shifts?",
-     "pooling and the final global pooling, which summarise over positions",
-     ["the convolution alone, which is shift-invariant", "the bias terms", "the ReLU activations"],
-     "Convolutions are equivariant (the map moves); pooling over positions turns that into invariance."),
-    ("medium", "What does nn.Flatten() throw away before a Linear layer?",
-     "the arrangement of the values in space: the Linear treats each position as an unrelated input",
-     ["the channel values", "half of the values", "nothing about the values or their order"],
-     "Flatten keeps every number but the Linear gets no notion of which pixels are neighbours; shuffling the "
-     "pixels the same way for every image would not change what an MLP can learn."),
-    ("medium", "How does the number of weights of nn.Conv2d(3, 16, 3) change when the input grows from 32x32 to "
-     "224x224?", "it does not change: 16*3*3*3 + 16 = 448",
-     ["it grows with the number of pixels", "it grows with the output's size", "it doubles"],
-     "The kernel is shared over positions, so its size depends on channels and kernel size only."),
-    ("hard", "A CNN trained on upright digits sees them rotated by 90 degrees. What should you expect?",
-     "accuracy drops: convolution is equivariant to shifts, not to rotations",
-     ["no change: convolutions are rotation invariant", "no change, thanks to max pooling",
-      "accuracy improves, since edges become vertical"],
-     "Kernels detect oriented patterns; rotating the input moves features to other kernels. Rotation robustness "
-     "comes from data augmentation or special architectures."),
-    ("hard", "Why do deep CNNs see large objects even though every kernel is 3x3?",
-     "each layer adds (k-1)*jump to the receptive field, and strides and pooling multiply the jump",
-     ["because 3x3 kernels look at the whole image", "because of the bias terms",
-      "because Flatten connects every pixel to every kernel"],
-     "Receptive fields grow with depth: two 3x3 layers see 5x5, three see 7x7, faster after strided layers."),
-    ("hard", "What can a 1x1 convolution do?", "mix the channels at each position (a per-pixel linear layer)",
-     ["nothing: it is the identity", "blur the image", "detect edges"],
-     "A 1x1 kernel multiplies the C input values of one position by a CxC_out matrix: channel mixing."),
-    ("hard", "Doubling an object's size in the image: what happens to a CNN's filters' responses?",
-     "they change: convolution is not scale invariant; the same edges appear at another spacing",
-     ["nothing: CNNs are scale invariant", "they are halved", "they move to other channels in a fixed way"],
-     "Scale robustness comes from pooling hierarchies, multi-scale training or image pyramids, not from the "
-     "convolution itself."),
-    ("hard", "Why does stride 2 break translation equivariance for a shift of 1 pixel?",
-     "the output samples every second position, so a 1-pixel shift falls between output samples",
-     ["it does not break it", "because stride adds padding", "because the kernel is flipped"],
-     "With stride s only shifts by multiples of s move the output cleanly (aliasing otherwise)."),
-]
+# the concept questions: one claim each, three wrong answers each with its own reason (see concept_bank)
+CONCEPTS: tuple[Concept, ...] = BANK
 
 
 def concept(rng: random.Random, difficulty: str) -> Question:
-    bank = [c for c in CONCEPTS if c[0] == difficulty]
-    level, question, answer, wrong, explanation = rng.choice(bank)
-    return assemble(rng, question, answer, [(w, "a common misconception") for w in wrong], explanation, level,
-                    "concept", {})
+    """One concept question of ``difficulty``; each wrong choice's explanation line is its own reason."""
+    item = rng.choice([c for c in CONCEPTS if c.difficulty == difficulty])
+    return assemble(rng, item.question, item.answer, list(item.wrong), item.explanation, item.difficulty,
+                    "concept", {"tag": item.tag})
