@@ -189,7 +189,7 @@ def test_seeds_beyond_64_bits_or_negative(tmp_path, no_work, seed):
 def test_the_largest_seed_works():
     result = invoke("quiz", "--json", "--n", "1", "--seed", str(2**64 - 1))
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)) == 1
+    assert len(json.loads(result.stdout)["questions"]) == 1
 
 
 def test_seed_that_is_not_a_number():

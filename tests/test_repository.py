@@ -33,7 +33,8 @@ def _text(path: Path) -> str | None:
 
 def test_no_file_refers_to_a_path_outside_the_repository():
     outside = re.compile(r"\.\./shared|/work/|\.\./seeds|~/src/")
-    found = [f"{path.relative_to(ROOT)}: {match.group(0)}" for path in _tracked() if path.suffix != ".png"
+    found = [f"{path.relative_to(ROOT)}: {match.group(0)}" for path in _tracked()
+             if path.suffix != ".png" and path != Path(__file__).resolve()   # this file names the patterns
              for match in [outside.search(_text(path) or "")] if match]
     assert not found, found
 
