@@ -77,7 +77,7 @@ def test_the_cli_writes_one_valid_notebook_per_lab_exercise_and_experiment(tmp_p
 def test_notebooks_only_writes_the_named_and_refuses_an_unknown_name(tmp_path):
     result = CliRunner().invoke(app, ["notebooks", "--out", str(tmp_path), "--only", "sobel"])
     assert result.exit_code == 0, result.output
-    assert sorted(path.stem for path in tmp_path.glob("*.ipynb")) == ["exercise-sobel", "lab-07-sobel_lab"]
+    assert sorted(path.stem for path in tmp_path.glob("*.ipynb")) == ["exercise-sobel", "lab-08-sobel_lab"]
     result = CliRunner().invoke(app, ["notebooks", "--out", str(tmp_path), "--only", "nope"])
     assert result.exit_code == 2
     assert "no notebook name contains 'nope'" in result.output and "lab-01-manual_conv_lab" in result.output

@@ -5,6 +5,7 @@
 'output: (1, 4, 8, 8)'
 """
 
-from .labs import LABS, TOLERANCE, Check, Lab, LabNotFoundError, LabResult, list_labs, run_lab
+from .labs import LABS, TOLERANCE, Check, Lab, LabNotFoundError, LabParameterError, LabResult, list_labs, run_lab
 
-__all__ = ["LABS", "TOLERANCE", "Check", "Lab", "LabNotFoundError", "LabResult", "list_labs", "run_lab"]
+__all__ = ["LABS", "TOLERANCE", "Check", "Lab", "LabNotFoundError", "LabParameterError", "LabResult", "list_labs",
+           "run_lab"]

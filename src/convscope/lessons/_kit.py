@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.errors import ConvScopeError
+
 #: Largest |engine - torch| a check accepts, relative to the largest |value| (at least 1):
 #: float32 rounding grows with the values, and the fast algorithms (Winograd F(4x4, 3x3))
 #: round differently from torch within this bound.
 TOLERANCE = 1e-5
 
-LabFunc = Callable[[str], "LabResult"]
+LabFunc = Callable[..., "LabResult"]   # (backend, **parameters)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class Lab:
         ``func(backend) -> LabResult``; ``backend`` is an engine backend name.
     default_backend
         The engine backend that ``backend="auto"`` means for this lab.
+    params
+        The knobs of the lesson's exercises and their values in the lesson (``stride=2``): a
+        change is passed to ``func`` by name.
     """
 
     name: str
@@ -98,25 +103,43 @@ class Lab:
     title: str
     func: LabFunc
     default_backend: str = "auto"
+    params: dict[str, int | str] = field(default_factory=dict, hash=False)
 
-    def run(self, backend: str = "auto") -> LabResult:
-        """Run the lab on the engine ``backend`` ("auto" means :attr:`default_backend`).
+    def run(self, backend: str = "auto", **changes: int | str) -> LabResult:
+        """Run the lab on the engine ``backend`` ("auto" means :attr:`default_backend`), with the
+        lesson's values of its parameters except those in ``changes``.
 
-        Returns
-        -------
-        LabResult
+        Raises
+        ------
+        LabParameterError
+            A parameter this lab does not take, or a value of the wrong kind.
         """
-        return self.func(self.default_backend if backend == "auto" else backend)
+        for key, value in changes.items():
+            if key not in self.params:
+                takes = ", ".join(f"{k}={v!r}" for k, v in self.params.items()) or "no parameters"
+                raise LabParameterError(f"{self.name} has no parameter {key!r}", expected=takes, got=f"{key}={value!r}",
+                                        fix="leave it out, or pick the lab whose exercise changes it")
+            kind = type(self.params[key])
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise LabParameterError(f"{self.name}'s {key} must be {'an integer' if kind is int else 'text'}",
+                                        expected=f"e.g. {key}={self.params[key]!r}", got=repr(value),
+                                        fix=f"pass {key}={self.params[key]!r} or another value of that kind")
+        return self.func(self.default_backend if backend == "auto" else backend, **{**self.params, **changes})
+
+
+class LabParameterError(ConvScopeError):
+    """A lab parameter the lab does not take, or a value of the wrong kind."""
 
 
 #: Every lab, by name, in tour order (the order the lab modules register them).
 LABS: dict[str, Lab] = {}
 
 
-def lab(seed: str, title: str, default_backend: str = "auto") -> Callable[[LabFunc], LabFunc]:
-    """Decorator: register ``func`` in :data:`LABS` under its own name."""
+def lab(seed: str, title: str, default_backend: str = "auto", **params: int | str) -> Callable[[LabFunc], LabFunc]:
+    """Decorator: register ``func`` in :data:`LABS` under its own name; ``params`` are the exercise's
+    knobs with the lesson's values (``func`` takes them as keyword arguments)."""
     def register(func: LabFunc) -> LabFunc:
-        LABS[func.__name__] = Lab(func.__name__, seed, title, func, default_backend)
+        LABS[func.__name__] = Lab(func.__name__, seed, title, func, default_backend, dict(params))
         return func
     return register
 

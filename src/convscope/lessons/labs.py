@@ -27,9 +27,10 @@ import difflib
 
 from ..engine.errors import ConvScopeError
 from . import seed000, seed002, seed003  # noqa: F401 - importing registers the labs, in tour order
-from ._kit import LABS, TOLERANCE, Check, Lab, LabResult
+from ._kit import LABS, TOLERANCE, Check, Lab, LabParameterError, LabResult
 
-__all__ = ["LABS", "TOLERANCE", "Check", "Lab", "LabNotFoundError", "LabResult", "list_labs", "run_lab"]
+__all__ = ["LABS", "TOLERANCE", "Check", "Lab", "LabNotFoundError", "LabParameterError", "LabResult", "list_labs",
+           "run_lab"]
 
 # Tour order: the basics of seed 002, the SimpleCNN of seed 000, then seed 003's three layers
 # (a stable sort keeps each module's own order).
@@ -54,7 +55,7 @@ def list_labs() -> list[Lab]:
     return list(LABS.values())
 
 
-def run_lab(name: str, backend: str = "auto") -> LabResult:
+def run_lab(name: str, backend: str = "auto", **changes: int | str) -> LabResult:
     """Run one lab.
 
     Parameters
@@ -64,6 +65,9 @@ def run_lab(name: str, backend: str = "auto") -> LabResult:
     backend
         Engine backend: "auto", "reference", "numpy" or "torch". "auto" lets the lab
         choose (``sobel_lab`` picks "reference", the pure-Python layer it retells).
+    changes
+        The lesson's exercises: a lab's parameters (``Lab.params``) set to other values, e.g.
+        ``run_lab("size_lab", stride=1)``.
 
     Returns
     -------
@@ -81,6 +85,8 @@ def run_lab(name: str, backend: str = "auto") -> LabResult:
     --------
     >>> run_lab("size_lab").text.splitlines()[-1]
     'output: (1, 2, 3, 3)'
+    >>> run_lab("size_lab", stride=1).text.splitlines()[-1]
+    'output: (1, 2, 6, 6)'
     >>> run_lab("nope")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -92,4 +98,4 @@ def run_lab(name: str, backend: str = "auto") -> LabResult:
         raise LabNotFoundError("unknown lab", expected="one of " + ", ".join(LABS), got=repr(name),
                                fix=(f"did you mean {close[0]!r}? " if close else "")
                                + "run `convscope lab list` to see every lab with its title")
-    return lab.run(backend)
+    return lab.run(backend, **changes)
