@@ -128,10 +128,8 @@ def test_simple_cnn_lab_matches_the_lessons_torch_module():
     with torch.no_grad():
         model.conv.weight[:] = torch.tensor([[[[-1, -1, -1], [0, 0, 0], [1, 1, 1]]]])
         model.conv.bias[:] = 0
-        output = model(image)
-    header, *rows = run_lab("simple_cnn_lab").text.splitlines()
-    assert "simple_cnn_lab" in header
-    assert "\n".join(rows) == printed(lambda: print(output[0, 0].numpy()))
+    output = model(image)               # as the lesson runs it: outside no_grad, so it prints its grad_fn
+    assert run_lab("simple_cnn_lab").text == printed(lambda: print(output[0, 0]))
 
 
 # ---------------------------------------------------------------- seed 003
@@ -143,21 +141,39 @@ def naive_sobel_rows() -> tuple[np.ndarray, np.ndarray]:
     return np.array(GRID), np.array(out)
 
 
-def test_sobel_lab_prints_the_pure_python_layer():
-    grid_rows, out_rows = naive_sobel_rows()
+def test_sobel_lab_prints_what_the_lessons_program_prints_then_why_the_lesson_differs():
+    def conv2d_naive(x, k):             # seed 003's pure-Python layer, as the lesson writes it
+        H, W = len(x), len(x[0])
+        kh, kw = len(k), len(k[0])
+        out_h, out_w = H - kh + 1, W - kw + 1
+        y = [[0.0] * out_w for _ in range(out_h)]
+        for i in range(out_h):
+            for j in range(out_w):
+                s = 0.0
+                for u in range(kh):
+                    for v in range(kw):
+                        s += x[i + u][j + v] * k[u][v]
+                y[i][j] = s
+        return y
 
     def program():
-        # Each row as NumPy prints it inside the whole array (one column width), as the seed shows.
+        y = conv2d_naive(GRID, SOBEL_X)
         print("input  (5x5):")
-        print(" " + str(grid_rows)[1:-1])
+        [print('', row) for row in GRID]
         print("output (3x3):")
-        print(" " + str(out_rows)[1:-1])
+        [print('', row) for row in y]
 
-    text = run_lab("sobel_lab").text
-    assert text == printed(program)
-    assert normalised(text).startswith(SEED_003_SOBEL_INPUT)
-    assert text.splitlines()[1] == " [1 2 3 0 1]"
-    assert text.splitlines()[-3:] == [" [ 4  2  4]", " [-4  4  8]", " [-4  6  3]"]
+    lines = run_lab("sobel_lab").text.splitlines()
+    assert "\n".join(lines[:10]) == printed(program)
+    x, k = torch.tensor(GRID, dtype=torch.float32)[None, None], torch.tensor(SOBEL_X, dtype=torch.float32)[None, None]
+    lesson, program_line, *why_lines = [line for line in lines[10:] if not line.startswith("# check")]
+    why = "\n".join(why_lines)
+    assert lesson.startswith("# the lesson prints: ") and all(
+        str(np.array(row)) in lesson for row in SEED_003_SOBEL_OUTPUT)
+    flipped = F.conv2d(x, torch.flip(k, (2, 3)))[0, 0].int().numpy()
+    sobel_y = F.conv2d(x, k.transpose(2, 3))[0, 0].int().numpy()
+    assert " / ".join(map(str, flipped)) in why and " / ".join(map(str, sobel_y)) in why
+    assert program_line.startswith("# the program prints the rows above")
 
 
 def test_sobel_output_printed_in_the_seed_is_not_what_the_program_computes():
@@ -165,11 +181,11 @@ def test_sobel_output_printed_in_the_seed_is_not_what_the_program_computes():
     x = torch.tensor(GRID, dtype=torch.float32)[None, None]
     k = torch.tensor(SOBEL_X, dtype=torch.float32)[None, None]
     seed = torch.tensor(SEED_003_SOBEL_OUTPUT, dtype=torch.float32)
-    for kernel in (k, torch.flip(k, dims=(2, 3))):
+    for kernel in (k, torch.flip(k, dims=(2, 3)), k.transpose(2, 3)):
         assert not torch.equal(F.conv2d(x, kernel)[0, 0], seed)
-    rows = run_lab("sobel_lab").text.splitlines()[-3:]
-    values = [[int(v) for v in row.strip(" []").split()] for row in rows]
-    assert values == F.conv2d(x, k)[0, 0].int().tolist() == [[4, 2, 4], [-4, 4, 8], [-4, 6, 3]]
+    rows = run_lab("sobel_lab").text.splitlines()[7:10]
+    values = [[float(v) for v in row.strip(" []").split(",")] for row in rows]
+    assert values == F.conv2d(x, k)[0, 0].tolist() == [[4, 2, 4], [-4, 4, 8], [-4, 6, 3]]
 
 
 def test_numpy_lab_prints_the_numpy_layer():
@@ -261,7 +277,8 @@ def test_the_lab_passes_its_backend_to_the_engine(monkeypatch):
     run_lab("sobel_lab")
     run_lab("sobel_lab", backend="numpy")
     run_lab("size_lab", backend="reference")
-    assert seen == ["auto", "reference", "numpy", "reference"]
+    # sobel_lab convolves three times (the code's kernel, flipped, Sobel-y), each on its backend
+    assert seen == ["auto", *["reference"] * 3, *["numpy"] * 3, "reference"]
 
 
 def test_printed_numbers_come_from_the_engine_and_checks_catch_a_wrong_engine(monkeypatch):
@@ -294,3 +311,19 @@ def test_importing_convscope_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
     assert convscope.__version__
+
+
+def test_lab_run_all_at_100_columns_is_golden(golden):
+    """The whole tour of labs as the terminal shows it at 100 columns (each check's difference, which
+    depends on the machine's arithmetic, written as '·')."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from convscope.cli import app
+
+    result = CliRunner().invoke(app, ["lab", "run", "all"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"max \|diff\| [^)]*\)", "max |diff| ·)", result.stdout)
+    golden("lab_run_all_100cols", text)
+    assert all(len(line) <= 100 for line in text.splitlines() if line.startswith("#"))   # convscope's own lines

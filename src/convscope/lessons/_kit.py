@@ -203,6 +203,22 @@ def torch_size(shape: tuple[int, ...]) -> str:
     return f"torch.Size([{', '.join(map(str, shape))}])"
 
 
+def torch_repr(values: np.ndarray, grad_fn: str | None = None) -> str:
+    """How ``print(tensor)`` shows a 2-d float tensor, without importing torch: every value in one
+    width, whole numbers as ``1.``, others with 4 decimals, and the ``grad_fn`` of a tensor that
+    came out of a module.
+
+    >>> print(torch_repr(np.array([[1.0, -2.0], [0.0, 3.0]]), "SelectBackward0"))
+    tensor([[ 1., -2.],
+            [ 0.,  3.]], grad_fn=<SelectBackward0>)
+    """
+    whole = bool(np.all(values == np.rint(values)))
+    cells = [[f"{v:.0f}." if whole else f"{v:.4f}" for v in row] for row in values.tolist()]
+    width = max(len(cell) for row in cells for cell in row)
+    rows = ",\n        ".join("[" + ", ".join(cell.rjust(width) for cell in row) + "]" for row in cells)
+    return f"tensor([{rows}]" + (f", grad_fn=<{grad_fn}>)" if grad_fn else ")")
+
+
 def compare(description: str, ours: np.ndarray, theirs: Any) -> Check:
     """A :class:`Check` of the engine's array against torch's tensor (or any array)."""
     theirs = np.asarray(theirs.detach().numpy() if hasattr(theirs, "detach") else theirs)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import conv2d
-from ._kit import Check, LabResult, Stdout, compare, lab, nchw, verify
+from ._kit import Check, LabResult, Stdout, compare, lab, nchw, torch_repr, verify
 
 RING = [[0, 0, 0, 0, 0],
         [0, 1, 1, 1, 0],
@@ -46,16 +46,16 @@ def _simple_cnn(torch: Any) -> Any:
 @lab("000", "a hand-set SimpleCNN finds the top and bottom edges of a ring")
 def simple_cnn_lab(backend: str) -> LabResult:
     """``output[0, 0]`` of the seed's SimpleCNN: positive under a top edge, negative above a bottom one.
+    Printed as the lesson's program prints it: a tensor that came out of the module (its grad_fn).
 
     >>> print(simple_cnn_lab("numpy").text.splitlines()[-1])
-     [-1. -2. -3. -2. -1.]]
+            [-1., -2., -3., -2., -1.]], grad_fn=<SelectBackward0>)
     """
     image, kernel = nchw(RING), nchw(HORIZONTAL_EDGE)
     bias = np.zeros(1, dtype=np.float32)
     y = conv2d(image, kernel, bias, padding=1, backend=backend)
     out = Stdout()
-    out("simple_cnn_lab: output[0, 0] of SimpleCNN, horizontal-edge kernel, padding=1")
-    out(y[0, 0])
+    out(torch_repr(y[0, 0], "SelectBackward0"))   # print(output[0,0]) in the lesson
 
     def build(torch: Any) -> list[Check]:
         model = _simple_cnn(torch)

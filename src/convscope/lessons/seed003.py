@@ -72,23 +72,48 @@ def _rows(a: np.ndarray) -> list[str]:
     return [line.strip() for line in lines]
 
 
+# What the lesson shows as its program's stdout for the Sobel grid: no reading of the program gives it.
+LESSON_SOBEL_OUTPUT = [[-3, 1, 1], [5, 1, -3], [-5, 1, 3]]
+
+
+def _slashed(rows: Any) -> str:
+    return " / ".join(str(row) for row in rows)
+
+
 @lab("003", "Sobel-x over a 5x5 grid with four nested Python loops", default_backend="reference")
 def sobel_lab(backend: str) -> LabResult:
-    """The pure-Python layer: print the grid and its valid 3x3 Sobel-x response, row by row.
+    """The pure-Python layer, printed as its program prints (its rows are Python lists, of floats
+    for the output: ``s = 0.0``); then what the lesson shows instead, and why they differ.
 
-    >>> print(sobel_lab("reference").text.splitlines()[0])
-    input  (5x5):
+    >>> print(sobel_lab("reference").text.splitlines()[7])
+     [4.0, 2.0, 4.0]
     """
     x, k = nchw(GRID), nchw(SOBEL_X)
     y = conv2d(x, k, backend=backend)[0, 0]
+    flipped = conv2d(x, k, flip=True, backend=backend)[0, 0]                  # true convolution
+    sobel_y = conv2d(x, np.ascontiguousarray(k.transpose(0, 1, 3, 2)), backend=backend)[0, 0]
     out = Stdout()
     out(f"input  ({len(GRID)}x{len(GRID[0])}):")
-    for row in _rows(np.array(GRID)):
+    for row in GRID:
         out("", row)
     out(f"output ({y.shape[0]}x{y.shape[1]}):")
-    for row in _rows(_integral(y)):
-        out("", row)
-    return LabResult(out.text, verify(lambda torch: [compare(_F_CONV2D, y, torch_conv2d_fn(torch, x, k)[0, 0])]))
+    for row in y.tolist():
+        out("", [float(v) for v in row])
+    out(f"# the lesson prints: {_slashed(np.array(LESSON_SOBEL_OUTPUT))} (rows shown as NumPy arrays)")
+    out("# the program prints the rows above, and torch agrees (the check below)")
+    out("# why: no reading of the code gives the lesson's rows:")
+    out("#   cross-correlation (the code, as PyTorch): the rows above")
+    out(f"#   true convolution (the kernel flipped):    {_slashed(_integral(flipped))}")
+    out(f"#   Sobel-y (the kernel transposed):          {_slashed(_integral(sobel_y))}")
+
+    def build(torch: Any) -> list[Check]:
+        kt = torch.from_numpy(k)
+        return [compare(_F_CONV2D, y, torch_conv2d_fn(torch, x, k)[0, 0]),
+                compare(f"{_F_CONV2D}, kernel flipped", flipped,
+                        torch.nn.functional.conv2d(torch.from_numpy(x), torch.flip(kt, (2, 3)))[0, 0]),
+                compare(f"{_F_CONV2D}, Sobel-y", sobel_y,
+                        torch.nn.functional.conv2d(torch.from_numpy(x), kt.transpose(2, 3))[0, 0])]
+    return LabResult(out.text, verify(build))
 
 
 @lab("003", "the NumPy layer: a 28x28 input gives 26x26, and the Sobel grid again")
