@@ -269,7 +269,7 @@ def test_a_write_that_fails_midway_is_one_line(tmp_path, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o.png"))
     monkeypatch.setattr(convscope.images, "save", full)
-    assert_error(invoke("filter", "camera", "--kernel", "box3", "--out", tmp_path / "o.png"),
+    assert_error(invoke("filter", "camera", "--kernel", "box3", "--out", tmp_path / "o.png", "--raw"),
                  "No space left on device", "free disk space")
 
 

@@ -30,7 +30,7 @@ def photo(tmp_path):
 
 def test_filter_writes_the_signed_response(tmp_path, photo):
     out = tmp_path / "edges.png"
-    result = invoke("filter", photo, "--kernel", "sobel_x", "--out", out)
+    result = invoke("filter", photo, "--kernel", "sobel_x", "--out", out, "--raw")
     assert result.exit_code == 0, result.output
     written = np.asarray(Image.open(out))
     expected = filters.show(images.load(photo), "sobel_x")
@@ -39,11 +39,29 @@ def test_filter_writes_the_signed_response(tmp_path, photo):
     assert f"range {expected.low:.3g}" in result.stdout and "vertical edges" in result.stdout
 
 
+def test_filter_saves_a_figure_with_its_colour_bar_range_and_weights(tmp_path, photo):
+    """Without --raw: input, response and kernel side by side; the saved picture holds the
+    response's colours and the kernel's signed colours (its weights' cells), beyond the raw pixels."""
+    out = tmp_path / "edges.png"
+    result = invoke("filter", photo, "--kernel", "sobel_x", "--out", out, "--flip")
+    assert result.exit_code == 0, result.output
+    figure = np.asarray(Image.open(out).convert("RGB"))
+    raw = filters.show(images.load(photo), "sobel_x", flip=True).display.rgb
+    assert figure.shape[1] > 2 * raw.shape[1]            # three panels wide
+    colours = {tuple(c) for c in figure.reshape(-1, 3)[:: 7]}
+    assert len(colours) > 50                             # a photo, a map and bars, not one flat image
+    said = " ".join(result.stdout.split())             # the console wraps long lines
+    assert "colour bar and range, and the kernel's weights" in said
+    # flipped, Sobel is its own negative: the description says the signs swap
+    assert "signs swap" in said and "positive and negative exchanged" in said
+
+
 def test_filter_takes_a_sample_and_a_kernel_file(tmp_path):
     kernel = tmp_path / "k.txt"
     kernel.write_text("0 -1 0\n-1 5 -1\n0 -1 0\n")
     out = tmp_path / "sharp.png"
-    result = invoke("filter", "camera", "--kernel-file", kernel, "--out", out, "--padding-mode", "zeros", "--flip")
+    result = invoke("filter", "camera", "--kernel-file", kernel, "--out", out, "--padding-mode", "zeros", "--flip",
+                    "--raw")
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (512, 512) and "true convolution" in result.stdout
 

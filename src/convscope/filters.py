@@ -361,6 +361,14 @@ class Filtered:
 
         return figure_png(_panels_figure(self._panels()))
 
+    def figure(self, flipped: bool = False) -> Any:
+        """What ``convscope filter --out`` saves: the input (when known) and the response, each with
+        its colour bar and range, and the kernel's weights (turned 180 degrees when ``flipped``, as
+        true convolution uses them), numbered when it is 7x7 or smaller."""
+        weights = self.kernel.weights[::-1, ::-1] if flipped else self.kernel.weights
+        title = f"{self.kernel.name} kernel" + (" (flipped)" if flipped else "")
+        return _panels_figure(self._panels(), (title, np.asarray(weights, np.float64)))
+
     def _repr_html_(self) -> str:
         """In a notebook: the kernel's weights, the picture of :meth:`_repr_png_` and the range."""
         from .display import block, escape, img, table
@@ -380,20 +388,32 @@ class Filtered:
                                  f"<div class='convscope-range'>{escape(d.range_text)}{escape(scale)}</div>")
 
 
-def _panels_figure(panels: list[tuple[str, Display, bool]]) -> Any:
+def _panels_figure(panels: list[tuple[str, Display, bool]], kernel: tuple[str, np.ndarray] | None = None) -> Any:
     """Panels side by side, each titled with its range and given a colour bar: a signed map's
     blue-grey-red scale from -scale to +scale, an unsigned one's black-white from low to high (a
-    colour image has none). The figure is not pyplot's (:func:`convscope.plots.new_figure`):
-    nothing to close, nothing kept once it is dropped."""
+    colour image has none); then, if given, the kernel's weights on the same signed colours. The
+    figure is not pyplot's (:func:`convscope.plots.new_figure`): nothing to close, nothing kept
+    once it is dropped."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LinearSegmentedColormap, Normalize
 
     from .images import _NEGATIVE, _POSITIVE, _ZERO
     from .plots import subplots
 
-    figure, axes = subplots(1, len(panels), figsize=(4.2 * len(panels), 3.9), squeeze=False)
+    count = len(panels) + (kernel is not None)
+    figure, axes = subplots(1, count, figsize=(4.2 * count, 3.9), squeeze=False)
     signed_map = LinearSegmentedColormap.from_list("convscope-signed", [_NEGATIVE / 255, _ZERO / 255,
                                                                         _POSITIVE / 255])
+    if kernel is not None:
+        title, weights = kernel
+        axis, reach = axes[0][-1], max(float(np.abs(weights).max()), 1e-12)
+        axis.imshow(weights, cmap=signed_map, vmin=-reach, vmax=reach)
+        axis.set_title(f"{title}\n{weights.shape[0]}x{weights.shape[1]} weights", fontsize=9)
+        axis.set_xticks([])
+        axis.set_yticks([])
+        if weights.size <= 49:   # 7x7 or smaller: each weight written on its cell
+            for (i, j), value in np.ndenumerate(weights):
+                axis.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8)
     for axis, (title, shown, colour) in zip(axes[0], panels):
         axis.imshow(shown.rgb)
         axis.set_title(f"{title}\n{shown.range_text}", fontsize=9)

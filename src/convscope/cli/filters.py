@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -81,9 +81,13 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
                                                                  "extended.")] = Padding.reflect,
                    flip: Annotated[bool, typer.Option("--flip", help="True convolution: flip the kernel "
                                                       "first.")] = False,
-                   max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS) -> None:
-    """Slide one kernel over a photo and write its response (signed maps centred on grey)."""
-    from .. import filters, images
+                   max_pixels: Annotated[int, _max_pixels_option()] = MAX_PIXELS,
+                   raw: Annotated[bool, typer.Option("--raw", help="Write only the response's pixels (signed "
+                                                     "maps centred on grey), without the figure around them.")]
+                   = False) -> None:
+    """Slide one kernel over a photo and write a figure: the input, the response with its colour bar
+    and range, and the kernel's weights (--raw: the response's pixels alone)."""
+    from .. import filters, images, plots
 
     if (kernel is None) == (kernel_file is None):
         raise ConvScopeError("say which kernel", expected="exactly one of --kernel NAME or --kernel-file FILE",
@@ -99,12 +103,31 @@ def filter_command(source: Annotated[str, typer.Argument(metavar="IMAGE_OR_SAMPL
         chosen = filters.get(kernel)  # type: ignore[arg-type]
     image, label = images.load_any(source, max_pixels=max_pixels)
     shown = filters.show(image, chosen, padding_mode.value, flip)
-    images.save(path, shown.display)
+    if raw:
+        images.save(path, shown.display)
+    else:
+        plots.save_figure(shown.figure(flipped=flip), path)
     what = "true convolution (flipped)" if flip else "cross-correlation"
     cli_console.console(120).print(f"{chosen.name} on {label} ({image.shape[1]}x{image.shape[0]}"
                      f"{', grey' if chosen.signed and image.ndim == 3 else ''}), {what}, "
                      f"padding {padding_mode.value}: {shown.display.range_text}\n"
-                     f"  responds to: {chosen.responds_to}\n  wrote {path}")
+                     f"  responds to: {_responds(chosen, flip)}\n  wrote {path}"
+                     + (" (the response's pixels only)" if raw else
+                        " (the input, the response with its colour bar and range, and the kernel's weights)"))
+
+
+def _responds(kernel: Any, flip: bool) -> str:
+    """What the kernel responds to, as it runs: true convolution turns it 180 degrees, which, for an
+    antisymmetric kernel such as Sobel, is its negative, so the signs of the description swap."""
+    if not flip:
+        return str(kernel.responds_to)
+    turned = kernel.weights[::-1, ::-1]
+    if np.array_equal(turned, kernel.weights):
+        return f"{kernel.responds_to} (the flip leaves this kernel as it is)"
+    if np.array_equal(turned, -kernel.weights):
+        return (f"flipped, {kernel.name} becomes its own negative, so the signs swap: {kernel.responds_to}, "
+                "with positive and negative exchanged")
+    return f"{kernel.responds_to}, with the kernel turned 180 degrees (--flip)"
 
 
 def gallery_command(image: Annotated[str, typer.Option("--image", help=SOURCE_HELP)] = "camera",

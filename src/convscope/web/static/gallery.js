@@ -95,7 +95,10 @@ async function applyKernel() {
     last = { ...data, request: body };
     $("in-img").src = data.input; $("grad-img").src = data.gradient;
     $("out-img").src = data.output; $("out-img").hidden = false;
-    $("range").textContent = `range ${fmt(data.range[0])} … ${fmt(data.range[1])}`;
+    // the photo is filtered at the size shown: a smaller copy has softer edges, so its range differs
+    // from the full-size photo's (convscope filter works at full size)
+    $("range").textContent = `range ${fmt(data.range[0])} … ${fmt(data.range[1])} at ${data.width}x${data.height} ` +
+      "(the photo as shown; at full size the range differs)";
     describeKernel(data);
     colourBar(data);
     $("status").textContent = `${data.kernel.name} on a ${data.width} x ${data.height} photo`;
