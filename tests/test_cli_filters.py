@@ -87,6 +87,8 @@ def test_exercise_sobel_writes_figures_numbers_and_a_readme(tmp_path):
     assert numbers["engine_final_weight_error"] < 0.05
     assert numbers["max_loss_gap_engine_vs_torch"] < 1e-12
     assert "max |learned - Sobel|" in (out / "README.md").read_text()
+    assert "```" in (out / "README.md").read_text() and "```" not in result.stdout   # drawn, not raw Markdown
+    assert "max |learned - Sobel|" in result.stdout
 
 
 def _bad_inputs(tmp_path):

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markdown import Markdown
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -192,7 +193,7 @@ def exercise_command(name: Annotated[Exercise, typer.Argument(metavar="NAME", he
     atomic_write(folder / "results.json", lambda t: Path(t).write_text(json.dumps(summary, indent=2) + "\n"))
     lines = result.report(label)
     atomic_write(folder / "README.md", lambda t: Path(t).write_text("\n".join(lines) + "\n"))
-    console.print("\n".join(lines[2:]))
+    console.print(Markdown("\n".join(lines[2:])))   # the README's Markdown, drawn for a terminal (no raw ```)
     console.print(f"wrote {folder / 'sobel_channels.png'}, {folder / 'sobel_training.png'}, "
                   f"{folder / 'results.json'}, {folder / 'README.md'}")
 
