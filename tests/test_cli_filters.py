@@ -79,8 +79,8 @@ def test_exercise_sobel_writes_figures_numbers_and_a_readme(tmp_path):
     out = tmp_path / "sobel"
     result = invoke("exercise", "sobel", "--out", out, "--size", "32", "--steps", "200")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "results.json", "sobel_channels.png",
-                                                     "sobel_training.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "results.json", "sobel_bonus.png",
+                                                     "sobel_channels.png", "sobel_training.png"]
     numbers = json.loads((out / "results.json").read_text())
     assert numbers["interior_max_diff"] < 1e-5 and numbers["zero_border_max_diff"] < 1e-5
     assert numbers["border_pixels_differing"] > 0 and numbers["torch_conv2d_max_diff"] < 1e-5
@@ -89,6 +89,10 @@ def test_exercise_sobel_writes_figures_numbers_and_a_readme(tmp_path):
     assert "max |learned - Sobel|" in (out / "README.md").read_text()
     assert "```" in (out / "README.md").read_text() and "```" not in result.stdout   # drawn, not raw Markdown
     assert "max |learned - Sobel|" in result.stdout
+    # the bonus: from Sobel, on a noisy image, the loss falls below Sobel's own and the noise gain drops
+    assert numbers["bonus_final_loss"] < numbers["bonus_start_loss"] and numbers["bonus_drift"] > 0.01
+    assert numbers["bonus_noise_gain"] < numbers["sobel_noise_gain"]
+    assert "what Sobel missed" in " ".join(result.stdout.split())
 
 
 def _bad_inputs(tmp_path):

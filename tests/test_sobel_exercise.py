@@ -38,3 +38,24 @@ def test_learning_from_random_weights_finds_sobel_by_engine_and_by_torch_alike()
     np.testing.assert_allclose(engine.final_weight, torch_run.final_weight, atol=1e-5)
     summary = result.summary()
     assert summary["max_loss_gap_engine_vs_torch"] < 1e-12 and len(summary["engine_final_weight"]) == 2
+
+
+def test_the_bonus_starts_from_sobel_and_learns_what_it_missed_on_noisy_edges():
+    """Seed 003's bonus: from the Sobel weights, trained to find a clean image's Sobel edges in a
+    noisy copy: the engine's descent and torch's autograd take the same steps, the loss falls below
+    Sobel's own, and the weights drift toward less noise (a smaller sum of squares)."""
+    import numpy as np
+
+    from convscope.images import sample
+    from convscope.lessons import sobel_exercise as se
+
+    image = np.ascontiguousarray(sample("camera", mode="grey")[::16, ::16])     # 32x32
+    result = se.bonus(image, steps=150)
+    assert np.array_equal(result.engine.snapshots[0], se.SOBEL_WEIGHT.astype(np.float32))   # it starts at Sobel
+    assert result.torch is not None
+    np.testing.assert_allclose(result.engine.losses, result.torch.losses, rtol=1e-9, atol=1e-15)
+    assert result.engine.losses[-1] < 0.95 * result.engine.losses[0]
+    assert se.BonusResult.noise_gain(result.engine.final_weight) < se.BonusResult.noise_gain(se.SOBEL_WEIGHT)
+    profile = se.BonusResult.row_profile(result.engine.final_weight)
+    assert profile[0] == 1 and profile[1] < 2                                      # flatter than 1 : 2 : 1
+    assert any(line.startswith("what Sobel missed: the noise") for line in result.lines())

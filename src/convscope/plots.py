@@ -103,8 +103,11 @@ def _wrap(line: str, width: int) -> str:
     return "\n".join(textwrap.wrap(line, width)) or line
 
 
-def sobel_training_figure(result: Any) -> Any:
-    """Part 2: the loss of both runs, and channel 0's kernel drifting from random to Sobel."""
+def sobel_training_figure(result: Any, target: str = "the Sobel output",
+                          title: str = "learning Sobel from random weights: channel 0 (top) and 1 (bottom) drift to "
+                                       "[-1 0 1; -2 0 2; -1 0 1] and its transpose") -> Any:
+    """Part 2 (or the bonus, with its own ``target`` and ``title``): the loss of both runs, and the
+    kernels at the snapshot steps."""
     engine, torch_run = result.engine, result.torch
     steps = sorted(engine.snapshots)
     figure = new_figure((13, 6))
@@ -114,7 +117,7 @@ def sobel_training_figure(result: Any) -> Any:
     if torch_run is not None:
         loss_axis.semilogy(torch_run.losses, "--", label="torch (autograd)", linewidth=1.5)
     loss_axis.set_xlabel(f"step (Adam, lr {result.lr:g})")
-    loss_axis.set_ylabel("mean squared error to the Sobel output")
+    loss_axis.set_ylabel(f"mean squared error to {target}")
     loss_axis.set_title(f"final loss {engine.losses[-1]:.2e}; max |w - Sobel| = {engine.final_error:.2e}",
                         fontsize=9)
     loss_axis.legend(fontsize=8)
@@ -130,6 +133,5 @@ def sobel_training_figure(result: Any) -> Any:
             axis.set_yticks([])
             if channel == 0:
                 axis.set_title(f"step {step}", fontsize=8)
-    figure.suptitle("learning Sobel from random weights: channel 0 (top) and 1 (bottom) drift to "
-                    "[-1 0 1; -2 0 2; -1 0 1] and its transpose", fontsize=10)
+    figure.suptitle(title, fontsize=10)
     return figure

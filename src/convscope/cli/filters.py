@@ -183,18 +183,29 @@ def exercise_command(name: Annotated[Exercise, typer.Argument(metavar="NAME", he
     console = cli_console.console(120)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=console, transient=True) as progress:
-        tasks = {run: progress.add_task(f"training ({run})", total=steps) for run in ("engine", "torch")}
+        tasks = {run: progress.add_task(f"training ({run})", total=steps)
+                 for run in ("engine", "torch", "bonus, engine", "bonus, torch")}
         result = sobel_exercise.run_exercise(picture, steps=steps, lr=lr, seed=seed,
                                              progress=lambda run, done: progress.update(tasks[run], completed=done))
+        extra = sobel_exercise.bonus(picture, steps=steps, seed=seed,
+                                     progress=lambda run, done: progress.update(tasks[run], completed=done))
     folder.mkdir(parents=True, exist_ok=True)
     plots.save_figure(plots.sobel_channels_figure(result.hand), folder / "sobel_channels.png")
     plots.save_figure(plots.sobel_training_figure(result), folder / "sobel_training.png")
-    summary = {"exercise": "sobel", "image": label, **result.summary()}
+    plots.save_figure(plots.sobel_training_figure(
+        extra, target="the clean image's Sobel edges",
+        title=f"the lesson's bonus: from Sobel, on the image with noise (sigma {extra.noise:g}): channel 0 (top) "
+              "and 1 (bottom) drift away from Sobel"), folder / "sobel_bonus.png")
+    summary = {"exercise": "sobel", "image": label, **result.summary(), **extra.summary()}
     atomic_write(folder / "results.json", lambda t: Path(t).write_text(json.dumps(summary, indent=2) + "\n"))
-    lines = result.report(label)
+    lines = result.report(label) + ["", f"Part 3, the lesson's bonus: start from Sobel and train on an edge task, "
+                                    f"finding the clean image's Sobel edges in the image with Gaussian noise "
+                                    f"(sigma {extra.noise:g}); {extra.steps} Adam steps (lr {extra.lr:g}) "
+                                    "(sobel_bonus.png).", ""] + [f"- {line}" for line in extra.lines()]
     atomic_write(folder / "README.md", lambda t: Path(t).write_text("\n".join(lines) + "\n"))
     console.print(Markdown("\n".join(lines[2:])))   # the README's Markdown, drawn for a terminal (no raw ```)
     console.print(f"wrote {folder / 'sobel_channels.png'}, {folder / 'sobel_training.png'}, "
+                  f"{folder / 'sobel_bonus.png'}, "
                   f"{folder / 'results.json'}, {folder / 'README.md'}")
 
 

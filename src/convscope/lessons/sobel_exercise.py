@@ -11,6 +11,10 @@ Part 2 starts from random weights and trains them, by gradient descent on the me
 squared error to the hand-set output, until they are Sobel again: once with the
 engine's own backward pass and once with torch's autograd, from the same start, so the
 two loss curves must coincide.
+
+Part 3 is the lesson's bonus: start *from* Sobel and train on an edge task, finding the clean
+image's Sobel edges in a noisy copy of it, and watch the weights drift. What the network finds
+that Sobel missed is the noise: it averages more evenly along the edge and lowers its gain.
 """
 
 from __future__ import annotations
@@ -245,3 +249,70 @@ def run_exercise(image: np.ndarray, steps: int = 300, lr: float = 0.05, seed: in
     engine = train_engine(hand.image, hand.channels, start, steps, lr, report("engine"))
     torch_run = train_torch(hand.image, hand.channels, start, steps, lr, report("torch"))
     return ExerciseResult(hand, engine, torch_run, steps, lr, seed)
+
+
+@dataclass
+class BonusResult:
+    """Part 3: Sobel as the start, the clean image's Sobel edges as the target, a noisy image as the input."""
+
+    noise: float
+    steps: int
+    lr: float
+    seed: int
+    engine: Training
+    torch: Training | None
+
+    @property
+    def drift(self) -> float:
+        """max |learned - Sobel|: how far the training moved the weights."""
+        return self.engine.final_error
+
+    @staticmethod
+    def noise_gain(weight: np.ndarray) -> float:
+        """How much of white noise's standard deviation a kernel passes: sqrt(sum w^2), per channel, averaged."""
+        return float(np.sqrt((np.asarray(weight, np.float64) ** 2).sum(axis=(1, 2, 3))).mean())
+
+    @staticmethod
+    def row_profile(weight: np.ndarray) -> np.ndarray:
+        """Sobel-x's weighting of its three rows ((right - left) / 2 per row), scaled so the top row is 1."""
+        w = np.asarray(weight, np.float64)[0, 0]
+        rows = (w[:, 2] - w[:, 0]) / 2
+        return rows / rows[0]
+
+    def lines(self) -> list[str]:
+        start, end = self.engine.losses[0], self.engine.losses[-1]
+        a, b, c = self.row_profile(self.engine.final_weight)
+        learned, sobel = self.noise_gain(self.engine.final_weight), self.noise_gain(SOBEL_WEIGHT)
+        out = [f"loss: Sobel itself {start:.4f}, learned {end:.4f} ({1 - end / start:.0%} lower); the weights "
+               f"moved by up to {self.drift:.3f}",
+               f"what Sobel missed: the noise. The learned Sobel-x weights its rows {a:.2f} : {b:.2f} : {c:.2f} "
+               "(Sobel: 1 : 2 : 1), averaging more evenly along the edge, and passes "
+               f"{learned / sobel:.0%} of the noise Sobel passes (sqrt of the sum of squared weights: "
+               f"{learned:.2f} against {sobel:.2f})"]
+        if self.torch is not None:
+            gap = float(np.abs(np.array(self.engine.losses) - np.array(self.torch.losses)).max())
+            out.append(f"torch (autograd) from the same start: final loss {self.torch.losses[-1]:.4f}; the two "
+                       f"loss curves differ by at most {gap:.1e}")
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {"bonus_noise": self.noise, "bonus_steps": self.steps, "bonus_lr": self.lr,
+                "bonus_start_loss": self.engine.losses[0], "bonus_final_loss": self.engine.losses[-1],
+                "bonus_drift": self.drift, "bonus_row_profile": self.row_profile(self.engine.final_weight).tolist(),
+                "bonus_noise_gain": self.noise_gain(self.engine.final_weight),
+                "sobel_noise_gain": self.noise_gain(SOBEL_WEIGHT),
+                "bonus_final_weight": self.engine.final_weight[:, 0].round(4).tolist()}
+
+
+def bonus(image: np.ndarray, steps: int = 300, lr: float = 0.01, noise: float = 0.1, seed: int = 0,
+          progress: Callable[[str, int], Any] | None = None) -> BonusResult:
+    """The lesson's bonus: from the Sobel weights, learn to find the clean image's Sobel edges in
+    the image plus Gaussian noise (standard deviation ``noise``, drawn from ``seed``)."""
+    clean = np.asarray(image, np.float64)
+    target = hand_set(clean.astype(np.float32)).channels                   # (2, H, W): the clean edges
+    noisy = clean + np.random.default_rng(seed).normal(0.0, noise, clean.shape)
+    report = (lambda name: (lambda done: progress(name, done))) if progress else (lambda name: None)
+    start = SOBEL_WEIGHT.astype(np.float32)
+    engine = train_engine(noisy, target, start, steps, lr, report("bonus, engine"))
+    torch_run = train_torch(noisy, target, start, steps, lr, report("bonus, torch"))
+    return BonusResult(noise, steps, lr, seed, engine, torch_run)

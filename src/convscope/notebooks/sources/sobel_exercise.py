@@ -34,6 +34,17 @@ for line in result.report("camera, every 8th pixel")[-9:]:
     print(line)
 
 # %% [markdown]
+# Part 3, the lesson's bonus: start *from* Sobel and train on an edge task (find the clean photo's
+# Sobel edges in a noisy copy). What does the network find that Sobel missed?
+
+# %%
+from convscope.lessons.sobel_exercise import bonus
+
+extra = bonus(camera[::8, ::8], steps=300)
+for line in extra.lines():
+    print(line)
+
+# %% [markdown]
 # Try other kernels on the same photo:
 
 # %%
