@@ -200,8 +200,11 @@ def test_every_help_names_values_one_way_and_explains_every_option():
 def test_shell_completion_is_installable_and_completes_commands():
     import os
 
-    script = invoke("--show-completion", "bash")
-    assert script.exit_code == 0 and "_convscope_completion" in script.stdout
+    # the shell named, not detected from the parent process (CI's has none): typer's switch for that
+    named = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = subprocess.run([sys.executable, "-m", "convscope", "--show-completion", "bash"], env=named,
+                            capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "_convscope_completion" in script.stdout, script.stdout + script.stderr
     env = {**os.environ, "_CONVSCOPE_COMPLETE": "complete_bash", "COMP_WORDS": "convscope experiment r",
            "COMP_CWORD": "2"}
     done = subprocess.run([sys.executable, "-m", "convscope"], env=env, capture_output=True, text=True, timeout=60)
