@@ -23,11 +23,14 @@ class ServedModel:
     description: str = ""  # one line: the class's docstring, or what it is and where it came from
 
     def describe(self) -> dict[str, Any]:
-        params = sum(p.numel() for p in self.module.parameters())
-        layers = sum(1 for m in self.module.modules() if not list(m.children()))
         return {"name": self.name, "source": self.source, "weights": self.weights, "input": list(self.input_shape),
-                "layers": layers, "parameters": params, "ready": True, "description": self.description,
-                "labels": None}
+                **_size(self.module), "ready": True, "description": self.description, "labels": None}
+
+
+def _size(module: Any) -> dict[str, int]:
+    """How /api/models sizes a model: its leaf layers and its parameters."""
+    return {"layers": sum(1 for m in module.modules() if not list(m.children())),
+            "parameters": sum(p.numel() for p in module.parameters())}
 
 
 def load(spec: str, weights: str | None, input_text: str | None) -> ServedModel:
@@ -88,8 +91,7 @@ def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
         network = builtin.ready()   # still training: its size is told once it is ready
         listed.append({"name": builtin.name, "source": "built-in", "weights": status.get("source"),
                        "input": list(builtin.input_shape), "ready": network is not None,
-                       "layers": sum(1 for m in network.modules() if not list(m.children())) if network else None,
-                       "parameters": sum(p.numel() for p in network.parameters()) if network else None,
+                       **(_size(network) if network is not None else {"layers": None, "parameters": None}),
                        "description": builtin.description, "labels": list(builtin.labels),
                        "status": status["message"]})
     return {"models": listed, "uploads": UPLOADS}
