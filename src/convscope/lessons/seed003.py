@@ -61,17 +61,6 @@ def _integral(y: np.ndarray) -> np.ndarray:
     return y.astype(np.int64) if np.array_equal(y, np.rint(y)) else y
 
 
-def _rows(a: np.ndarray) -> list[str]:
-    """The rows of a 2-D array with one column width for all, as the lesson shows them.
-
-    >>> _rows(np.array([[4, 2], [-4, 8]]))
-    ['[ 4  2]', '[-4  8]']
-    """
-    lines = np.array2string(a).splitlines()  # "[[ 4  2]", " [-4  8]]"
-    lines[0], lines[-1] = lines[0][1:], lines[-1][:-1]
-    return [line.strip() for line in lines]
-
-
 # What the lesson shows as its program's stdout for the Sobel grid: no reading of the program gives it.
 LESSON_SOBEL_OUTPUT = [[-3, 1, 1], [5, 1, -3], [-5, 1, 3]]
 

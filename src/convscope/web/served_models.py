@@ -94,4 +94,6 @@ def catalogue(models: tuple[ServedModel, ...]) -> dict[str, Any]:
                        **(_size(network) if network is not None else {"layers": None, "parameters": None}),
                        "description": builtin.description, "labels": list(builtin.labels),
                        "status": status["message"]})
-    return {"models": listed, "uploads": UPLOADS}
+    from .model_page import PHOTOS
+
+    return {"models": listed, "uploads": UPLOADS, "photos": list(PHOTOS)}

@@ -2,7 +2,7 @@
 // the inputs: random numbers, sample photos, a built-in model's held-out examples, an uploaded image,
 // or a drawing. An upload and a drawing both go to /api/upload; the page then names its id as the input.
 (() => {
-  const PHOTOS = ["camera", "astronaut", "coins", "coffee", "chelsea"];
+  let photos = [];        // the sample photos the lab offers (from /api/models)
   let last = null;       // where the pointer was, to draw a line rather than dots
   let uploads = [];      // [id, label] of this visit's uploads and drawings, newest last
 
@@ -15,7 +15,7 @@
     if (model && model.labels && model.source === "built-in")
       model.labels.forEach((label, k) => options.push(new Option(`held-out example: ${label}`, `example-${k}`)));
     if (image) {
-      PHOTOS.forEach(name => options.push(new Option(`photo: ${name}`, name)));
+      photos.forEach(name => options.push(new Option(`photo: ${name}`, name)));
       uploads.forEach(([id, label]) => options.push(new Option(label, id)));
       options.push(new Option("your image (upload)\u2026", "choose-upload"), new Option("your drawing", "choose-drawing"));
     }
@@ -69,6 +69,7 @@
 
   function listModels(served, keep) {
     state.models = served.models;
+    if (served.photos) photos = served.photos;
     const ready = served.models.filter(m => m.ready);
     $("model").replaceChildren(...ready.map(m => new Option(`${m.name} (${m.source.replace(/^your file .*\//, "your file ")})`, m.name)));
     const mine = ready.find(m => m.source !== "built-in"), shapes = ready.find(m => m.name === "shapes CNN");
